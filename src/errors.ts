@@ -1,0 +1,152 @@
+/**
+ * The typed errors of `@x/mrecordlog`. Each is a class with its own `name`,
+ * so callers can branch with `instanceof` or on `error.name`. Wrong arguments
+ * are plain `TypeError` or `RangeError`.
+ *
+ * @module
+ */
+
+/**
+ * Raised by `createQueue` when a queue of that name already exists. Nothing
+ * is written.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await log.createQueue("q");
+ * } catch (error) {
+ *   if (!(error instanceof QueueAlreadyExistsError)) throw error;
+ * }
+ * ```
+ */
+export class QueueAlreadyExistsError extends Error {
+  /** The queue that already exists. */
+  readonly queue: string;
+  /** Builds the error for `queue`. */
+  constructor(queue: string) {
+    super(`Queue already exists: ${JSON.stringify(queue)}`);
+    this.name = "QueueAlreadyExistsError";
+    this.queue = queue;
+  }
+}
+
+/** Raised when an operation names a queue that does not exist. Nothing is written. */
+export class MissingQueueError extends Error {
+  /** The queue that was asked for. */
+  readonly queue: string;
+  /** Builds the error for `queue`. */
+  constructor(queue: string) {
+    super(`No such queue: ${JSON.stringify(queue)}`);
+    this.name = "MissingQueueError";
+    this.queue = queue;
+  }
+}
+
+/**
+ * Raised by `appendRecord(s)` when an explicit position is below the queue's
+ * next position (and is not an idempotent retry of the last record). Nothing
+ * is written.
+ */
+export class PositionInPastError extends Error {
+  /** The queue appended to. */
+  readonly queue: string;
+  /** The position that was asked for. */
+  readonly position: number;
+  /** The queue's next position when the call was made. */
+  readonly nextPosition: number;
+  /** Builds the error. */
+  constructor(queue: string, position: number, nextPosition: number) {
+    super(
+      `Position ${position} of queue ${
+        JSON.stringify(queue)
+      } is in the past: the next position is ${nextPosition}`,
+    );
+    this.name = "PositionInPastError";
+    this.queue = queue;
+    this.position = position;
+    this.nextPosition = nextPosition;
+  }
+}
+
+/**
+ * Raised by `MultiRecordLog.open` with `{ strict: true }` when a log file holds
+ * corrupted data. Without `strict`, corruption is skipped as the format
+ * specifies and reported in `summary().recovery`.
+ */
+export class CorruptionError extends Error {
+  /** The number of the log file where corruption was found. */
+  readonly fileNumber: number;
+  /** The byte offset of the damaged frame or block in that file. */
+  readonly offset: number;
+  /** Builds the error. */
+  constructor(fileNumber: number, offset: number, reason: string) {
+    super(
+      `Corrupted log file ${fileNumber} at offset ${offset}: ${reason}`,
+    );
+    this.name = "CorruptionError";
+    this.fileNumber = fileNumber;
+    this.offset = offset;
+  }
+}
+
+/** Raised by any operation on a log after `close()` was called. */
+export class LogClosedError extends Error {
+  /** Builds the error. */
+  constructor() {
+    super("The log is closed");
+    this.name = "LogClosedError";
+  }
+}
+
+/**
+ * Raised by `MultiRecordLog.open` when the directory is already open, in this
+ * process or in another live one. A lock left by a process that died does not
+ * raise it.
+ */
+export class LogLockedError extends Error {
+  /** The directory that is locked. */
+  readonly directory: string;
+  /** Builds the error. */
+  constructor(directory: string, holder: string) {
+    super(`The log directory ${directory} is open elsewhere (${holder})`);
+    this.name = "LogLockedError";
+    this.directory = directory;
+  }
+}
+
+/**
+ * Raised when a write or fsync failed. The failing operation, every operation
+ * pending behind it, and every later write reject with it, until the log is
+ * closed and reopened: a failed fsync cannot be retried safely. Reads still
+ * work. `cause` holds the original error.
+ */
+export class LogFailedError extends Error {
+  /** Builds the error from the I/O error that caused it. */
+  constructor(cause: unknown) {
+    super(
+      `The log failed and refuses writes until it is reopened: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.name = "LogFailedError";
+  }
+}
+
+/**
+ * Raised by `appendRecord(s)` when the retained payload bytes would pass the
+ * `memoryLimitBytes` given to `open`. Nothing is written; truncating frees
+ * room.
+ */
+export class MemoryLimitError extends Error {
+  /** The configured limit, in bytes. */
+  readonly limitBytes: number;
+  /** Builds the error. */
+  constructor(limitBytes: number, neededBytes: number) {
+    super(
+      `Memory limit of ${limitBytes} bytes reached (${neededBytes} bytes would be retained)`,
+    );
+    this.name = "MemoryLimitError";
+    this.limitBytes = limitBytes;
+  }
+}
