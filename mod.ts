@@ -1,0 +1,54 @@
+/**
+ * `@x/mrecordlog`: many named queues multiplexed into one durable record log,
+ * for Deno and Bun, byte-compatible with Quickwit's Rust `mrecordlog` 0.5.
+ *
+ * ```ts
+ * import { MultiRecordLog } from "@x/mrecordlog";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await using log = await MultiRecordLog.open(dir);
+ * await log.createQueue("q");
+ * await log.appendRecord("q", undefined, new TextEncoder().encode("hello"));
+ * console.log(log.lastPosition("q")); // 0
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type AppendOutcome,
+  type LogSummary,
+  MultiRecordLog,
+  type OpenOptions,
+  type QueueSummary,
+  type RangeOptions,
+  type ResourceUsage,
+  type TruncateOutcome,
+  type WriteOutcome,
+} from "./src/multi_record_log.ts";
+export type { LogRecord } from "./src/mem_queue.ts";
+export type { PersistAction, PersistPolicy } from "./src/persist_policy.ts";
+export type { CorruptionReport, RecoveryReport } from "./src/replay.ts";
+export {
+  CorruptionError,
+  LogClosedError,
+  LogFailedError,
+  LogLockedError,
+  MemoryLimitError,
+  MissingQueueError,
+  PositionInPastError,
+  QueueAlreadyExistsError,
+} from "./src/errors.ts";
+export type { AdapterFile, FileAdapter } from "./src/file_adapter.ts";
+export { MemoryFileAdapter } from "./src/memory_file_adapter.ts";
+export {
+  LineSplitStream,
+  type LineSplitStreamOptions,
+} from "./src/line_split_stream.ts";
+export { LengthPrefixEncoderStream } from "./src/length_prefix_encoder_stream.ts";
+export {
+  LengthPrefixDecoderStream,
+  type LengthPrefixDecoderStreamOptions,
+} from "./src/length_prefix_decoder_stream.ts";
+export { RecordTooLargeError } from "./src/record_too_large_error.ts";
+export { TruncatedInputError } from "./src/truncated_input_error.ts";

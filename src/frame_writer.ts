@@ -1,0 +1,163 @@
+import { crc32 } from "node:zlib";
+import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "./frame.ts";
+
+/**
+ * Lays records out as frames in a growing byte buffer, starting at a given
+ * offset within a block. A record's bytes are written straight into the frame
+ * payloads (one copy), the headers and CRC-32 checksums are filled in by
+ * `endRecord`.
+ *
+ * ```ts ignore
+ * const frames = new FrameWriter(0);
+ * frames.beginRecord(3);
+ * frames.bytes(new Uint8Array([1, 2, 3]));
+ * frames.endRecord(); // 10: one Full frame
+ * const pending = frames.take();
+ * ```
+ */
+export class FrameWriter {
+  #buffer = new Uint8Array(64 * 1024);
+  #view = new DataView(this.#buffer.buffer);
+  #length = 0;
+  #blockOffset: number;
+  // The record being written: bytes still to come, and the current frame.
+  #recordLeft = 0;
+  #frameLeft = 0;
+  #headers: number[] = [];
+  #recordStart = 0;
+
+  /** Starts at `blockOffset` bytes into a block. */
+  constructor(blockOffset: number) {
+    this.#blockOffset = blockOffset % BLOCK_SIZE;
+  }
+
+  /** Bytes laid out and not yet taken. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Starts a record of `length` bytes: writes any block padding, then the
+   * first frame header. Returns the number of padding bytes written.
+   */
+  beginRecord(length: number): number {
+    let padding = 0;
+    const room = BLOCK_SIZE - this.#blockOffset;
+    this.#reserve(length + HEADER_SIZE * (2 + Math.ceil(length / BLOCK_SIZE)));
+    if (room < HEADER_SIZE) {
+      this.#buffer.fill(0, this.#length, this.#length + room);
+      this.#length += room;
+      this.#blockOffset = 0;
+      padding = room;
+    }
+    this.#recordStart = this.#length;
+    this.#recordLeft = length;
+    this.#headers.length = 0;
+    this.#openFrame(true);
+    return padding;
+  }
+
+  /** Writes one byte of the record. */
+  u8(value: number): void {
+    if (this.#frameLeft === 0) this.#openFrame(false);
+    this.#buffer[this.#length++] = value;
+    this.#frameLeft--;
+  }
+
+  /** Writes a little-endian u16. */
+  u16(value: number): void {
+    this.u8(value & 0xff);
+    this.u8(value >>> 8);
+  }
+
+  /** Writes a little-endian u32. */
+  u32(value: number): void {
+    if (this.#frameLeft >= 4) {
+      this.#view.setUint32(this.#length, value, true);
+      this.#length += 4;
+      this.#frameLeft -= 4;
+    } else {
+      for (let i = 0; i < 4; i++) this.u8((value >>> (8 * i)) & 0xff);
+    }
+  }
+
+  /** Writes a little-endian u64 from a non-negative safe integer. */
+  u64(value: number): void {
+    this.u32(value >>> 0);
+    this.u32(Math.floor(value / 0x1_0000_0000));
+  }
+
+  /** Writes bytes of the record, cutting them across frames as needed. */
+  bytes(data: Uint8Array): void {
+    let done = 0;
+    while (done < data.length) {
+      if (this.#frameLeft === 0) this.#openFrame(false);
+      const n = Math.min(this.#frameLeft, data.length - done);
+      this.#buffer.set(
+        n === data.length ? data : data.subarray(done, done + n),
+        this.#length,
+      );
+      this.#length += n;
+      this.#frameLeft -= n;
+      done += n;
+    }
+  }
+
+  /**
+   * Ends the record: fills in every frame header. Returns the bytes the
+   * record took in the log, padding not included.
+   */
+  endRecord(): number {
+    if (this.#frameLeft !== 0 || this.#recordLeft !== 0) {
+      throw new Error("FrameWriter: record length does not match its bytes");
+    }
+    for (const h of this.#headers) {
+      const end = h + HEADER_SIZE + this.#view.getUint16(h + 4, true);
+      this.#view.setUint32(h, crc32(this.#buffer.subarray(h + 6, end)), true);
+    }
+    return this.#length - this.#recordStart;
+  }
+
+  /**
+   * Hands over the bytes laid out so far and empties the writer. The returned
+   * view shares the writer's buffer: consume it before the next record.
+   */
+  take(): Uint8Array {
+    const out = this.#buffer.subarray(0, this.#length);
+    this.#length = 0;
+    return out;
+  }
+
+  #openFrame(first: boolean): void {
+    if (!first && this.#recordLeft === 0) {
+      throw new Error("FrameWriter: more bytes than the record length");
+    }
+    const avail = BLOCK_SIZE - this.#blockOffset - HEADER_SIZE;
+    const n = Math.min(avail, this.#recordLeft);
+    const last = n === this.#recordLeft;
+    const type = first
+      ? (last ? FrameType.Full : FrameType.First)
+      : (last ? FrameType.Last : FrameType.Middle);
+    const h = this.#length;
+    this.#view.setUint16(h + 4, n, true);
+    this.#buffer[h + 6] = type;
+    this.#headers.push(h);
+    this.#length += HEADER_SIZE;
+    this.#frameLeft = n;
+    this.#recordLeft -= n;
+    this.#blockOffset = (this.#blockOffset + HEADER_SIZE + n) % BLOCK_SIZE;
+    // A zero-length First frame (exactly 7 bytes were left) is followed at once.
+    if (n === 0 && !last) this.#openFrame(false);
+  }
+
+  #reserve(extra: number): void {
+    const needed = this.#length + extra;
+    if (needed <= this.#buffer.length) return;
+    let size = this.#buffer.length * 2;
+    while (size < needed) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+    this.#view = new DataView(grown.buffer);
+  }
+}

@@ -1,0 +1,232 @@
+import { LogFailedError } from "./errors.ts";
+import {
+  type AdapterFile,
+  type FileAdapter,
+  writeFully,
+} from "./file_adapter.ts";
+import { BLOCK_SIZE, HEADER_SIZE } from "./frame.ts";
+import { FrameWriter } from "./frame_writer.ts";
+import { createSegment, segmentName } from "./segment_file.ts";
+
+/** Where the writer starts: the newest log file and the offset to write at. */
+export interface WriterStart {
+  /** The file system. */
+  adapter: FileAdapter;
+  /** The log directory. */
+  dir: string;
+  /** Every log file of the log and its length, oldest first; the last one is written to. */
+  files: Map<number, number>;
+  /** The open newest file. */
+  file: AdapterFile;
+  /** Where in it to write. */
+  offset: number;
+  /** The size at which the log rolls to a new file. */
+  segmentBytes: number;
+}
+
+interface Commit {
+  sync: boolean;
+  removeFilesBelow: number;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Writes the log: records are laid out as frames synchronously, in call
+ * order, into one pending buffer; a commit (started on the next microtask)
+ * writes the whole buffer with one `write` and, if any commit waiting asked
+ * for it, one `fdatasync`. Everything that arrives while an `fdatasync` runs
+ * shares the next one (group commit). The log rolls to a new file, fsyncing
+ * the old one and the directory, when the current one reaches `segmentBytes`.
+ *
+ * After a failed write or fsync every pending and later commit rejects with
+ * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.
+ */
+export class LogWriter {
+  readonly #adapter: FileAdapter;
+  readonly #dir: string;
+  readonly #segmentBytes: number;
+  readonly #files: Map<number, number>;
+  readonly #frames: FrameWriter;
+  #file: AdapterFile;
+  #fileNumber: number;
+  #offset: number;
+  // Where the next record laid out will start (ahead of what is written).
+  #encodeNumber: number;
+  #encodeOffset: number;
+  #commits: Commit[] = [];
+  #running = false;
+  #failed: LogFailedError | undefined;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The file number the last record laid out starts in. */
+  lastRecordFile = 0;
+
+  /** Starts writing where `start` says. */
+  constructor(start: WriterStart) {
+    this.#adapter = start.adapter;
+    this.#dir = start.dir;
+    this.#segmentBytes = start.segmentBytes;
+    this.#files = start.files;
+    this.#file = start.file;
+    this.#fileNumber = Math.max(...start.files.keys());
+    this.#offset = start.offset;
+    this.#encodeNumber = this.#fileNumber;
+    this.#encodeOffset = start.offset;
+    this.#frames = new FrameWriter(start.offset);
+  }
+
+  /** The error that failed the log, if a write or fsync failed. */
+  get failed(): LogFailedError | undefined {
+    return this.#failed;
+  }
+
+  /** The log files and their lengths in bytes. */
+  get files(): ReadonlyMap<number, number> {
+    return this.#files;
+  }
+
+  /** The file number records are being added to. */
+  get currentFileNumber(): number {
+    return this.#encodeNumber;
+  }
+
+  /**
+   * Lays out one record with `encode` (which returns the bytes it added,
+   * padding included) and returns that count. Sets `lastRecordFile` to the
+   * file the record starts in. Nothing is written until
+   * {@linkcode LogWriter.commit}.
+   */
+  add(encode: (frames: FrameWriter) => number): number {
+    const segment = this.#segmentBytes;
+    const room = BLOCK_SIZE - (this.#encodeOffset % BLOCK_SIZE);
+    const start = this.#encodeOffset + (room < HEADER_SIZE ? room : 0);
+    this.lastRecordFile = this.#encodeNumber + (start >= segment ? 1 : 0);
+    const bytes = encode(this.#frames);
+    let offset = this.#encodeOffset + bytes;
+    let number = this.#encodeNumber;
+    while (offset >= segment) {
+      offset -= segment;
+      number++;
+    }
+    this.#encodeNumber = number;
+    this.#encodeOffset = offset;
+    return bytes;
+  }
+
+  /**
+   * Runs a commit that fsyncs, `delayMs` from now, unless one is already
+   * planned. Used by the `onDelay` policy.
+   */
+  syncLater(delayMs: number): void {
+    if (this.#syncTimer !== undefined || this.#failed) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.commit(true).catch(() => {});
+    }, delayMs);
+    unrefTimer(this.#syncTimer);
+  }
+
+  /**
+   * Waits until everything laid out so far is written (and fsynced with
+   * `sync`), then removes the log files below `removeFilesBelow` that are not
+   * the current one.
+   */
+  commit(sync: boolean, removeFilesBelow = 0): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    return new Promise((resolve, reject) => {
+      this.#commits.push({ sync, removeFilesBelow, resolve, reject });
+      if (!this.#running) {
+        this.#running = true;
+        queueMicrotask(() => this.#run());
+      }
+    });
+  }
+
+  /** Closes the current file. Pending commits must have settled. */
+  close(): void {
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#file.close();
+  }
+
+  async #run(): Promise<void> {
+    while (this.#commits.length > 0) {
+      const commits = this.#commits;
+      this.#commits = [];
+      try {
+        this.#writePending();
+        if (commits.some((c) => c.sync)) await this.#file.syncData();
+        const below = Math.max(...commits.map((c) => c.removeFilesBelow));
+        if (below > 0) this.#removeFilesBelow(below);
+      } catch (error) {
+        this.#fail(error, commits);
+        return;
+      }
+      for (const c of commits) c.resolve();
+    }
+    this.#running = false;
+  }
+
+  #writePending(): void {
+    const bytes = this.#frames.take();
+    let done = 0;
+    while (done < bytes.length) {
+      if (this.#offset >= this.#segmentBytes) this.#roll();
+      const n = Math.min(
+        bytes.length - done,
+        this.#segmentBytes - this.#offset,
+      );
+      writeFully(this.#file, bytes.subarray(done, done + n), this.#offset);
+      this.#offset += n;
+      done += n;
+    }
+  }
+
+  #roll(): void {
+    this.#file.syncDataSync();
+    this.#file.close();
+    const number = this.#fileNumber + 1;
+    this.#file = createSegment(
+      this.#adapter,
+      this.#dir,
+      number,
+      this.#segmentBytes,
+    );
+    this.#fileNumber = number;
+    this.#offset = 0;
+    this.#files.set(number, this.#segmentBytes);
+  }
+
+  #removeFilesBelow(below: number): void {
+    const doomed = [...this.#files.keys()]
+      .filter((n) => n < below && n < this.#fileNumber)
+      .sort((a, b) => a - b);
+    if (doomed.length === 0) return;
+    for (const number of doomed) {
+      this.#adapter.remove(`${this.#dir}/${segmentName(number)}`);
+      this.#files.delete(number);
+    }
+    this.#adapter.syncDir(this.#dir);
+  }
+
+  #fail(error: unknown, commits: Commit[]): void {
+    this.#failed = error instanceof LogFailedError
+      ? error
+      : new LogFailedError(error);
+    this.#frames.take();
+    for (const c of [...commits, ...this.#commits]) c.reject(this.#failed);
+    this.#commits = [];
+    this.#running = false;
+  }
+}
+
+/** Lets the process exit while a timer is pending (Deno returns a number, Bun an object). */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === "number") {
+    // deno-lint-ignore no-explicit-any
+    (globalThis as any).Deno?.unrefTimer?.(timer);
+  } else {
+    (timer as { unref?: () => void }).unref?.();
+  }
+}

@@ -1,0 +1,561 @@
+import {
+  checkOptionalPosition,
+  checkPayload,
+  checkPosition,
+  queueNameBytes,
+} from "./arguments.ts";
+import { defaultFileAdapter } from "./default_file_adapter.ts";
+import { type DirectoryLock, lockDirectory } from "./directory_lock.ts";
+import {
+  LogClosedError,
+  MemoryLimitError,
+  MissingQueueError,
+  PositionInPastError,
+  QueueAlreadyExistsError,
+} from "./errors.ts";
+import type { FileAdapter } from "./file_adapter.ts";
+import { BLOCK_SIZE } from "./frame.ts";
+import { LogWriter } from "./log_writer.ts";
+import { type LogRecord, MemQueue, RECORD_INDEX_BYTES } from "./mem_queue.ts";
+import {
+  DEFAULT_PERSIST_POLICY,
+  type PersistAction,
+  type PersistPolicy,
+  validatePersistAction,
+  validatePersistPolicy,
+} from "./persist_policy.ts";
+import { RecordKind, writeAppendRecord, writeControlRecord } from "./record.ts";
+import { type RecoveryReport, replay } from "./replay.ts";
+
+/** Options of {@linkcode MultiRecordLog.open}. */
+export interface OpenOptions {
+  /** How appends are persisted. Default `{ kind: "always", action: "flush" }`. */
+  persistPolicy?: PersistPolicy;
+  /** File size at which the log rolls to a new file: a multiple of 32 KiB. Default 128 MiB. */
+  segmentBytes?: number;
+  /**
+   * Retained payload bytes past which `appendRecord(s)` rejects with
+   * `MemoryLimitError` (and stream sinks wait). Default: no limit.
+   */
+  memoryLimitBytes?: number;
+  /** Throw `CorruptionError` on any damage found on open, instead of skipping it. */
+  strict?: boolean;
+  /** Where warnings go (damage skipped on open). Default `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** The file system. Default: Deno's or `node:fs`, chosen at runtime. */
+  fileAdapter?: FileAdapter;
+}
+
+/** What an append did. */
+export interface AppendOutcome {
+  /** Position of the last record appended; `undefined` if nothing was appended. */
+  lastPosition: number | undefined;
+  /** Bytes added to the log: frame headers, payloads and padding. */
+  walBytesWritten: number;
+}
+
+/** What a truncate did. */
+export interface TruncateOutcome {
+  /** Records dropped from memory. */
+  evictedRecords: number;
+  /** Bytes added to the log (the Truncate record, and Touch records of garbage collection). */
+  walBytesWritten: number;
+}
+
+/** What a queue creation or deletion did. */
+export interface WriteOutcome {
+  /** Bytes added to the log. */
+  walBytesWritten: number;
+}
+
+/** Positions to read, both inclusive, both optional. */
+export interface RangeOptions {
+  /** The first position to read. */
+  from?: number;
+  /** The last position to read. */
+  to?: number;
+}
+
+/** One queue in {@linkcode LogSummary}. */
+export interface QueueSummary {
+  /** The first position held, or the next position if the queue is empty. */
+  start: number;
+  /** The last position, or `undefined` if the queue never advanced. */
+  end: number | undefined;
+  /** The log file the first record held is in, or `undefined` if empty. */
+  firstFileNumber: number | undefined;
+  /** Records held. */
+  recordCount: number;
+  /** Payload bytes held. */
+  payloadBytes: number;
+  /** Records dropped on open because they were inconsistent (see `recovery`). */
+  droppedOnOpen: number;
+}
+
+/** The state of the log, from {@linkcode MultiRecordLog.summary}. */
+export interface LogSummary {
+  /** The queues, by name, in name order. */
+  queues: Record<string, QueueSummary>;
+  /** The log files: number and length in bytes, oldest first. */
+  files: { number: number; bytes: number }[];
+  /** What opening the log found and skipped. */
+  recovery: RecoveryReport;
+}
+
+/** Memory and disk used, from {@linkcode MultiRecordLog.resourceUsage}. */
+export interface ResourceUsage {
+  /** Payload bytes held plus the per-record index. */
+  memoryUsedBytes: number;
+  /** Bytes allocated for payloads and index. */
+  memoryAllocatedBytes: number;
+  /** Length of the log files. */
+  diskUsedBytes: number;
+}
+
+const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
+
+/**
+ * Many named queues multiplexed into one durable record log, byte-compatible
+ * with Quickwit's `mrecordlog` 0.5. Each queue has its own positions; all
+ * retained records are also held in memory, so reads never touch the disk.
+ *
+ * @example
+ * ```ts
+ * import { MultiRecordLog } from "@x/mrecordlog";
+ *
+ * const dir = await Deno.makeTempDir();
+ * await using log = await MultiRecordLog.open(dir, {
+ *   persistPolicy: { kind: "always", action: "fsync" },
+ * });
+ * await log.createQueue("events");
+ * const { lastPosition } = await log.appendRecord(
+ *   "events",
+ *   undefined,
+ *   new TextEncoder().encode("hello"),
+ * );
+ * for (const { position, payload } of log.range("events", { from: 0 })) {
+ *   console.log(position, new TextDecoder().decode(payload));
+ * }
+ * await log.truncate("events", lastPosition!);
+ * ```
+ */
+export class MultiRecordLog {
+  readonly #queues: Map<string, MemQueue>;
+  readonly #writer: LogWriter;
+  readonly #lock: DirectoryLock;
+  readonly #recovery: RecoveryReport;
+  readonly #appendSync: boolean;
+  readonly #delayedSyncMs: number;
+  readonly #memoryLimit: number;
+  #retainedBytes = 0;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #memoryListeners = new Set<() => void>();
+
+  private constructor(
+    queues: Map<string, MemQueue>,
+    writer: LogWriter,
+    lock: DirectoryLock,
+    recovery: RecoveryReport,
+    policy: PersistPolicy,
+    memoryLimit: number,
+  ) {
+    this.#queues = queues;
+    this.#writer = writer;
+    this.#lock = lock;
+    this.#recovery = recovery;
+    this.#appendSync = policy.kind === "always" && policy.action === "fsync";
+    this.#delayedSyncMs = policy.kind === "onDelay" && policy.action === "fsync"
+      ? policy.intervalMs
+      : 0;
+    this.#memoryLimit = memoryLimit;
+    for (const queue of queues.values()) {
+      this.#retainedBytes += queue.payloadBytes;
+    }
+  }
+
+  /**
+   * Opens (or creates) the log in `dir`: reads every log file once, skipping
+   * damage as the format says, and resumes writing at the end of the valid
+   * data. Raises `LogLockedError` if the directory is open elsewhere.
+   */
+  static async open(
+    dir: string,
+    options: OpenOptions = {},
+  ): Promise<MultiRecordLog> {
+    if (typeof dir !== "string" || dir === "") {
+      throw new TypeError("dir must be a non-empty string");
+    }
+    const policy = options.persistPolicy === undefined
+      ? DEFAULT_PERSIST_POLICY
+      : validatePersistPolicy(options.persistPolicy);
+    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    if (
+      typeof segmentBytes !== "number" || !Number.isSafeInteger(segmentBytes) ||
+      segmentBytes <= 0 || segmentBytes % BLOCK_SIZE !== 0
+    ) {
+      throw new RangeError(
+        `segmentBytes must be a positive multiple of ${BLOCK_SIZE}, got ${segmentBytes}`,
+      );
+    }
+    const memoryLimit = options.memoryLimitBytes ?? Infinity;
+    if (typeof memoryLimit !== "number" || !(memoryLimit > 0)) {
+      throw new RangeError(
+        `memoryLimitBytes must be a positive number, got ${memoryLimit}`,
+      );
+    }
+    const adapter = options.fileAdapter ?? defaultFileAdapter();
+    adapter.mkdir(dir);
+    const lock = lockDirectory(adapter, dir);
+    let log: MultiRecordLog;
+    try {
+      const state = replay(adapter, dir, segmentBytes, options.strict ?? false);
+      const writer = new LogWriter({ adapter, dir, segmentBytes, ...state });
+      log = new MultiRecordLog(
+        state.queues,
+        writer,
+        lock,
+        state.report,
+        policy,
+        memoryLimit,
+      );
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+    const warn = options.onWarning ?? console.warn;
+    const { corruptionCount, droppedRecords, detachedFiles } = log.#recovery;
+    if (corruptionCount > 0) {
+      warn(
+        `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
+      );
+    }
+    for (const [queue, count] of Object.entries(droppedRecords)) {
+      warn(
+        `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
+          JSON.stringify(queue)
+        } in ${dir}`,
+      );
+    }
+    if (detachedFiles.length > 0) {
+      warn(
+        `mrecordlog: set aside log files after the end of the data: ${
+          detachedFiles.join(", ")
+        }`,
+      );
+    }
+    await log.#collectGarbageAndCommit(true);
+    return log;
+  }
+
+  /** Creates an empty queue (flushed and fsynced). Raises `QueueAlreadyExistsError`. */
+  async createQueue(queue: string): Promise<WriteOutcome> {
+    const nameBytes = queueNameBytes(queue);
+    this.#checkWritable();
+    if (this.#queues.has(queue)) throw new QueueAlreadyExistsError(queue);
+    this.#queues.set(queue, new MemQueue(queue, nameBytes, 0));
+    const walBytesWritten = this.#writer.add((frames) =>
+      writeControlRecord(frames, RecordKind.Touch, nameBytes, 0)
+    );
+    await this.#writer.commit(true);
+    return { walBytesWritten };
+  }
+
+  /** Deletes a queue and its records (flushed and fsynced). Raises `MissingQueueError`. */
+  async deleteQueue(queue: string): Promise<WriteOutcome> {
+    const q = this.#queue(queue);
+    this.#checkWritable();
+    this.#queues.delete(queue);
+    q.deleted = true;
+    this.#retainedBytes -= q.payloadBytes;
+    let walBytesWritten = this.#writer.add((frames) =>
+      writeControlRecord(
+        frames,
+        RecordKind.DeleteQueue,
+        q.nameBytes,
+        q.nextPosition,
+      )
+    );
+    walBytesWritten += await this.#collectGarbageAndCommit(true);
+    this.#memoryFreed();
+    return { walBytesWritten };
+  }
+
+  /** True if the queue exists. */
+  queueExists(queue: string): boolean {
+    queueNameBytes(queue);
+    return this.#queues.has(queue);
+  }
+
+  /** The names of the queues, sorted. */
+  listQueues(): string[] {
+    return [...this.#queues.keys()].sort(compareNames);
+  }
+
+  /**
+   * Appends one record, at the queue's next position or at `position`.
+   * See {@linkcode MultiRecordLog.appendRecords}.
+   */
+  appendRecord(
+    queue: string,
+    position: number | undefined,
+    payload: Uint8Array,
+  ): Promise<AppendOutcome> {
+    return this.appendRecords(queue, position, [payload]);
+  }
+
+  /**
+   * Appends records atomically, at consecutive positions from the queue's
+   * next position, or from `position`. With a `position` whose next is the
+   * queue's next position (a retry of the last append), nothing is written
+   * and `lastPosition` is `undefined`; a position further in the past raises
+   * `PositionInPastError`; a position ahead leaves a gap. Resolves once the
+   * bytes are persisted as the policy says; the records become visible to
+   * readers then.
+   */
+  async appendRecords(
+    queue: string,
+    position: number | undefined,
+    payloads: readonly Uint8Array[],
+  ): Promise<AppendOutcome> {
+    const q = this.#queue(queue);
+    checkOptionalPosition(position, "position");
+    if (!Array.isArray(payloads)) {
+      throw new TypeError("payloads must be an array");
+    }
+    let bytes = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      bytes += checkPayload(payloads[i], `payloads[${i}]`).length;
+    }
+    this.#checkWritable();
+    if (position !== undefined && position !== q.nextPosition) {
+      if (position + 1 === q.nextPosition) {
+        return { lastPosition: undefined, walBytesWritten: 0 };
+      }
+      if (position < q.nextPosition) {
+        throw new PositionInPastError(queue, position, q.nextPosition);
+      }
+    }
+    if (payloads.length === 0) {
+      return { lastPosition: undefined, walBytesWritten: 0 };
+    }
+    const start = position ?? q.nextPosition;
+    const last = checkPosition(start + payloads.length - 1, "last position");
+    if (this.#retainedBytes + bytes > this.#memoryLimit) {
+      throw new MemoryLimitError(
+        this.#memoryLimit,
+        this.#retainedBytes + bytes,
+      );
+    }
+    const walBytesWritten = this.#writer.add((frames) =>
+      writeAppendRecord(frames, q.nameBytes, start, payloads)
+    );
+    const file = this.#writer.lastRecordFile;
+    for (let i = 0; i < payloads.length; i++) {
+      q.push(start + i, payloads[i], file);
+    }
+    this.#retainedBytes += bytes;
+    if (this.#delayedSyncMs > 0) this.#writer.syncLater(this.#delayedSyncMs);
+    await this.#writer.commit(this.#appendSync);
+    if (q.visibleNext <= last) q.visibleNext = last + 1;
+    return { lastPosition: last, walBytesWritten };
+  }
+
+  /**
+   * Drops the queue's records at positions up to and including `position`,
+   * then deletes the log files that no record held any longer needs.
+   * Raises `MissingQueueError`.
+   */
+  async truncate(queue: string, position: number): Promise<TruncateOutcome> {
+    const q = this.#queue(queue);
+    checkPosition(position, "position");
+    this.#checkWritable();
+    const before = q.payloadBytes;
+    const evictedRecords = q.truncate(position);
+    this.#retainedBytes -= before - q.payloadBytes;
+    const next = q.nextPosition;
+    let walBytesWritten = this.#writer.add((frames) =>
+      writeControlRecord(frames, RecordKind.Truncate, q.nameBytes, position)
+    );
+    walBytesWritten += await this.#collectGarbageAndCommit(this.#appendSync);
+    if (q.visibleNext < next) q.visibleNext = next;
+    this.#memoryFreed();
+    return { evictedRecords, walBytesWritten };
+  }
+
+  /**
+   * The queue's records from `from` to `to` (both inclusive), in position
+   * order. Reads memory only; the iteration sees truncations made meanwhile
+   * (truncated records are skipped).
+   */
+  range(
+    queue: string,
+    options: RangeOptions = {},
+  ): IterableIterator<LogRecord> {
+    const q = this.#queue(queue);
+    const from = checkOptionalPosition(options.from, "from") ?? 0;
+    const to = checkOptionalPosition(options.to, "to") ?? Infinity;
+    return q.range(from, to);
+  }
+
+  /** The last position of the queue, or `undefined` if it never advanced. */
+  lastPosition(queue: string): number | undefined {
+    const q = this.#queue(queue);
+    return q.visibleNext > 0 ? q.visibleNext - 1 : undefined;
+  }
+
+  /** The last record held in the queue, if any. */
+  lastRecord(queue: string): LogRecord | undefined {
+    return this.#queue(queue).lastVisible();
+  }
+
+  /** Every queue's positions and files, the files on disk, and what open skipped. */
+  summary(): LogSummary {
+    this.#checkOpen();
+    const queues: Record<string, QueueSummary> = {};
+    for (const name of this.listQueues()) {
+      const q = this.#queues.get(name)!;
+      queues[name] = {
+        start: q.firstPosition ?? q.nextPosition,
+        end: q.visibleNext > 0 ? q.visibleNext - 1 : undefined,
+        firstFileNumber: q.firstFileNumber,
+        recordCount: q.length,
+        payloadBytes: q.payloadBytes,
+        droppedOnOpen: this.#recovery.droppedRecords[name] ?? 0,
+      };
+    }
+    const files = [...this.#writer.files].sort((a, b) => a[0] - b[0])
+      .map(([number, bytes]) => ({ number, bytes }));
+    return { queues, files, recovery: structuredClone(this.#recovery) };
+  }
+
+  /** Memory held by records and disk used by log files. */
+  resourceUsage(): ResourceUsage {
+    this.#checkOpen();
+    let memoryUsedBytes = 0;
+    let memoryAllocatedBytes = 0;
+    for (const q of this.#queues.values()) {
+      memoryUsedBytes += q.payloadBytes + q.length * RECORD_INDEX_BYTES;
+      memoryAllocatedBytes += q.allocatedBytes();
+    }
+    let diskUsedBytes = 0;
+    for (const bytes of this.#writer.files.values()) diskUsedBytes += bytes;
+    return { memoryUsedBytes, memoryAllocatedBytes, diskUsedBytes };
+  }
+
+  /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
+  async persist(action: PersistAction): Promise<void> {
+    validatePersistAction(action, "action");
+    this.#checkWritable();
+    await this.#writer.commit(action === "fsync");
+  }
+
+  /**
+   * Persists everything appended (fsync), closes the files and releases the
+   * directory. Later calls raise `LogClosedError`. Safe to call twice.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return this.#closing;
+    this.#closed = true;
+    for (const q of this.#queues.values()) q.deleted = true;
+    this.#memoryFreed();
+    this.#closing = (async () => {
+      try {
+        if (!this.#writer.failed) await this.#writer.commit(true);
+      } finally {
+        this.#writer.close();
+        this.#lock.release();
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** Closes the log: `await using log = await MultiRecordLog.open(dir)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** True once `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Retained payload bytes, all queues together. */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
+  }
+
+  /** The `memoryLimitBytes` given to `open` (`Infinity` if none). */
+  get memoryLimitBytes(): number {
+    return this.#memoryLimit;
+  }
+
+  /**
+   * Calls `listener` whenever memory may have been freed (truncate, delete,
+   * close). Returns a function that removes it. Used by stream sinks that
+   * wait at the memory limit.
+   */
+  onMemoryFreed(listener: () => void): () => void {
+    this.#memoryListeners.add(listener);
+    return () => this.#memoryListeners.delete(listener);
+  }
+
+  #memoryFreed(): void {
+    for (const listener of [...this.#memoryListeners]) listener();
+  }
+
+  #queue(queue: string): MemQueue {
+    this.#checkOpen();
+    const q = this.#queues.get(queue);
+    if (q) return q;
+    queueNameBytes(queue);
+    throw new MissingQueueError(queue);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new LogClosedError();
+  }
+
+  #checkWritable(): void {
+    this.#checkOpen();
+    if (this.#writer.failed) throw this.#writer.failed;
+  }
+
+  /**
+   * Garbage collection: if some log files hold no record still in memory
+   * (and are not the newest), writes a Touch record for every empty queue,
+   * then commits with fsync and deletes those files. Otherwise just commits.
+   * Returns the bytes the Touch records took.
+   */
+  async #collectGarbageAndCommit(sync: boolean): Promise<number> {
+    let oldestNeeded = this.#writer.currentFileNumber;
+    for (const q of this.#queues.values()) {
+      const file = q.firstFileNumber;
+      if (file !== undefined && file < oldestNeeded) oldestNeeded = file;
+    }
+    let bytes = 0;
+    const removable = [...this.#writer.files.keys()].some((n) =>
+      n < oldestNeeded
+    );
+    if (removable) {
+      for (const q of this.#queues.values()) {
+        if (q.length > 0) continue;
+        bytes += this.#writer.add((frames) =>
+          writeControlRecord(
+            frames,
+            RecordKind.Touch,
+            q.nameBytes,
+            q.nextPosition,
+          )
+        );
+      }
+    }
+    await this.#writer.commit(sync || removable, removable ? oldestNeeded : 0);
+    return bytes;
+  }
+}
+
+function compareNames(a: string, b: string): number {
+  // Code-point order, as the Rust crate's BTreeMap<String, _>.
+  return a < b ? -1 : a > b ? 1 : 0;
+}

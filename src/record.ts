@@ -1,0 +1,153 @@
+/**
+ * The records of the log, carried in frames:
+ * `kind u8 | position u64 | queue name length u16 | queue name | body`, where
+ * the body of AppendRecords is `position u64 | length u32 | payload`, repeated.
+ *
+ * @module
+ */
+
+import type { FrameWriter } from "./frame_writer.ts";
+
+/** A record's kind byte. */
+export const RecordKind = {
+  /** Drops the queue's records at positions up to and including `position`. */
+  Truncate: 1,
+  /** Records the queue's next position (creates the queue if missing). */
+  Touch: 2,
+  /** Deletes the queue. */
+  DeleteQueue: 3,
+  /** Appends consecutive records starting at `position`. */
+  AppendRecords: 4,
+} as const;
+
+/** Bytes before the queue name: kind, position, name length. */
+const PREFIX_SIZE = 11;
+/** Bytes before each payload in an AppendRecords body. */
+export const ITEM_HEADER_SIZE = 12;
+
+/** Writes a Truncate, Touch or DeleteQueue record; returns its log bytes. */
+export function writeControlRecord(
+  frames: FrameWriter,
+  kind: number,
+  queue: Uint8Array,
+  position: number,
+): number {
+  const padding = frames.beginRecord(PREFIX_SIZE + queue.length);
+  writePrefix(frames, kind, queue, position);
+  return padding + frames.endRecord();
+}
+
+/**
+ * Writes an AppendRecords record of `payloads` at consecutive positions from
+ * `position`; returns its log bytes (headers, payloads and padding).
+ */
+export function writeAppendRecord(
+  frames: FrameWriter,
+  queue: Uint8Array,
+  position: number,
+  payloads: readonly Uint8Array[],
+): number {
+  let length = PREFIX_SIZE + queue.length;
+  for (const payload of payloads) length += ITEM_HEADER_SIZE + payload.length;
+  const padding = frames.beginRecord(length);
+  writePrefix(frames, RecordKind.AppendRecords, queue, position);
+  for (let i = 0; i < payloads.length; i++) {
+    frames.u64(position + i);
+    frames.u32(payloads[i].length);
+    frames.bytes(payloads[i]);
+  }
+  return padding + frames.endRecord();
+}
+
+function writePrefix(
+  frames: FrameWriter,
+  kind: number,
+  queue: Uint8Array,
+  position: number,
+): void {
+  frames.u8(kind);
+  frames.u64(position);
+  frames.u16(queue.length);
+  frames.bytes(queue);
+}
+
+/** A decoded record. Payloads of AppendRecords are views of the input. */
+export interface DecodedRecord {
+  /** One of {@linkcode RecordKind}. */
+  kind: number;
+  /** The header position, or `undefined` if it is above 2^53 - 1. */
+  position: number | undefined;
+  /** The queue name. */
+  queue: string;
+  /** For AppendRecords: the offset of the body in the input. */
+  bodyOffset: number;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes a record's header. Returns a string saying what is wrong if the
+ * bytes are not a well-formed record.
+ */
+export function decodeRecord(bytes: Uint8Array): DecodedRecord | string {
+  if (bytes.length < PREFIX_SIZE) return "record shorter than its header";
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const kind = bytes[0];
+  if (kind < RecordKind.Truncate || kind > RecordKind.AppendRecords) {
+    return `unknown record kind ${kind}`;
+  }
+  const nameLength = view.getUint16(9, true);
+  const bodyOffset = PREFIX_SIZE + nameLength;
+  if (bodyOffset > bytes.length) return "queue name runs past the record";
+  if (kind !== RecordKind.AppendRecords && bodyOffset !== bytes.length) {
+    return "unexpected bytes after the queue name";
+  }
+  let queue: string;
+  try {
+    queue = utf8.decode(bytes.subarray(PREFIX_SIZE, bodyOffset));
+  } catch {
+    return "queue name is not valid UTF-8";
+  }
+  return { kind, position: readU64(view, 1), queue, bodyOffset };
+}
+
+/**
+ * Walks the items of an AppendRecords body, calling `onItem` with each
+ * position (undefined above 2^53 - 1) and the offset and length of its
+ * payload in `bytes`. Returns an error string if the body is malformed, in
+ * which case no item was reported.
+ */
+export function forEachAppendItem(
+  bytes: Uint8Array,
+  bodyOffset: number,
+  onItem: (
+    position: number | undefined,
+    offset: number,
+    length: number,
+  ) => void,
+): string | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Validate first, so that a malformed body reports nothing.
+  let offset = bodyOffset;
+  while (offset < bytes.length) {
+    if (offset + ITEM_HEADER_SIZE > bytes.length) {
+      return "truncated item header";
+    }
+    offset += ITEM_HEADER_SIZE + view.getUint32(offset + 8, true);
+    if (offset > bytes.length) return "item payload runs past the record";
+  }
+  offset = bodyOffset;
+  while (offset < bytes.length) {
+    const length = view.getUint32(offset + 8, true);
+    onItem(readU64(view, offset), offset + ITEM_HEADER_SIZE, length);
+    offset += ITEM_HEADER_SIZE + length;
+  }
+  return undefined;
+}
+
+function readU64(view: DataView, offset: number): number | undefined {
+  const low = view.getUint32(offset, true);
+  const high = view.getUint32(offset + 4, true);
+  if (high > 0x1f_ffff) return undefined;
+  return high * 0x1_0000_0000 + low;
+}

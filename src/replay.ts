@@ -1,0 +1,186 @@
+import { CorruptionError } from "./errors.ts";
+import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import { type LogFileToRead, readFrames } from "./frame_reader.ts";
+import { MemQueue } from "./mem_queue.ts";
+import { decodeRecord, forEachAppendItem, RecordKind } from "./record.ts";
+import {
+  createSegment,
+  parseSegmentName,
+  segmentName,
+} from "./segment_file.ts";
+
+/** Damage skipped while reading the log on open. */
+export interface CorruptionReport {
+  /** The file where it was found. */
+  fileNumber: number;
+  /** Byte offset of the damaged frame, block or record in that file. */
+  offset: number;
+  /** What was wrong. */
+  reason: string;
+}
+
+/** What opening the log found and skipped. */
+export interface RecoveryReport {
+  /** Log files read. */
+  filesRead: number;
+  /** Damage skipped (at most the first 1,000; see `corruptionCount`). */
+  corruptions: CorruptionReport[];
+  /** Number of damaged frames, blocks or records skipped. */
+  corruptionCount: number;
+  /**
+   * Records dropped per queue because they were inconsistent with the
+   * queue's state (a position below its next position, or above 2^53 - 1).
+   */
+  droppedRecords: Record<string, number>;
+  /** Log files found after the end of the data and set aside (renamed `*.detached`). */
+  detachedFiles: string[];
+}
+
+/** The state rebuilt from the log files. */
+export interface ReplayResult {
+  /** The queues, by name. */
+  queues: Map<string, MemQueue>;
+  /** The log files and their lengths. */
+  files: Map<number, number>;
+  /** The newest file, open, ready to write. */
+  file: AdapterFile;
+  /** Where to write in it. */
+  offset: number;
+  /** What was found and skipped. */
+  report: RecoveryReport;
+}
+
+const MAX_REPORTED = 1000;
+
+/**
+ * Reads every log file of `dir` once, in order, and rebuilds the queues.
+ * Corruption is skipped as the format says (or raises `CorruptionError` with
+ * `strict`); a queue's inconsistent records are dropped and counted, never
+ * failing the open. Leaves the newest file open at the end of the valid
+ * data, with everything after that offset zeroed, so that writing resumes
+ * there. An empty directory gets file 0.
+ */
+export function replay(
+  adapter: FileAdapter,
+  dir: string,
+  segmentBytes: number,
+  strict: boolean,
+): ReplayResult {
+  const numbers = adapter.listFiles(dir)
+    .map(parseSegmentName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b);
+  const report: RecoveryReport = {
+    filesRead: 0,
+    corruptions: [],
+    corruptionCount: 0,
+    droppedRecords: {},
+    detachedFiles: [],
+  };
+  const queues = new Map<string, MemQueue>();
+  const files = new Map<number, number>();
+  if (numbers.length === 0) {
+    const file = createSegment(adapter, dir, 0, segmentBytes);
+    files.set(0, segmentBytes);
+    return { queues, files, file, offset: 0, report };
+  }
+
+  const toRead: LogFileToRead[] = numbers.map((number) => ({
+    number,
+    file: adapter.open(`${dir}/${segmentName(number)}`, { create: false }),
+  }));
+  const corruption = (fileNumber: number, offset: number, reason: string) => {
+    if (strict) throw new CorruptionError(fileNumber, offset, reason);
+    report.corruptionCount++;
+    if (report.corruptions.length < MAX_REPORTED) {
+      report.corruptions.push({ fileNumber, offset, reason });
+    }
+  };
+  const drop = (queue: string, count: number) => {
+    report.droppedRecords[queue] = (report.droppedRecords[queue] ?? 0) + count;
+  };
+  const encoder = new TextEncoder();
+  const newQueue = (name: string, next: number) => {
+    const queue = new MemQueue(name, encoder.encode(name), next);
+    queues.set(name, queue);
+    return queue;
+  };
+
+  let end;
+  try {
+    end = readFrames(toRead, {
+      corruption,
+      record(bytes, fileNumber, offset) {
+        const record = decodeRecord(bytes);
+        if (typeof record === "string") {
+          return corruption(fileNumber, offset, record);
+        }
+        const { kind, position, queue: name } = record;
+        let queue = queues.get(name);
+        if (kind === RecordKind.DeleteQueue) {
+          queues.delete(name);
+        } else if (position === undefined) {
+          drop(name, 1);
+        } else if (kind === RecordKind.Touch) {
+          if (!queue || queue.length > 0 || queue.nextPosition !== position) {
+            newQueue(name, position);
+          }
+        } else if (kind === RecordKind.Truncate) {
+          queue?.truncate(position);
+        } else {
+          const error = forEachAppendItem(
+            bytes,
+            record.bodyOffset,
+            (at, start, length) => {
+              if (at === undefined) return drop(name, 1);
+              queue ??= newQueue(name, at);
+              if (at < queue.nextPosition) return drop(name, 1);
+              queue.push(at, bytes.subarray(start, start + length), fileNumber);
+            },
+          );
+          if (error) corruption(fileNumber, offset, error);
+        }
+      },
+    });
+  } catch (error) {
+    for (const { file } of toRead) file.close();
+    throw error;
+  }
+  end ??= { fileIndex: toRead.length - 1, offset: 0, zeroHeader: false };
+  report.filesRead = end.fileIndex + 1;
+  for (const queue of queues.values()) queue.visibleNext = queue.nextPosition;
+
+  for (let i = 0; i < toRead.length; i++) {
+    const { number, file } = toRead[i];
+    const size = file.size();
+    if (i !== end.fileIndex) file.close();
+    if (i > end.fileIndex) {
+      const name = segmentName(number);
+      adapter.rename(`${dir}/${name}`, `${dir}/${name}.detached`);
+      report.detachedFiles.push(name);
+    } else {
+      files.set(number, size);
+    }
+  }
+  const last = toRead[end.fileIndex];
+  if (report.detachedFiles.length > 0) adapter.syncDir(dir);
+  if (end.offset >= segmentBytes) {
+    last.file.close();
+    const number = last.number + 1;
+    files.set(number, segmentBytes);
+    return {
+      queues,
+      files,
+      file: createSegment(adapter, dir, number, segmentBytes),
+      offset: 0,
+      report,
+    };
+  }
+  // Zero everything after the end of the data, so that stale bytes there can
+  // never be read as records once new ones are written before them.
+  last.file.truncate(end.offset);
+  last.file.truncate(segmentBytes);
+  last.file.syncDataSync();
+  files.set(last.number, segmentBytes);
+  return { queues, files, file: last.file, offset: end.offset, report };
+}

@@ -1,0 +1,44 @@
+import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+
+/** The prefix of log file names. */
+const PREFIX = "wal-";
+
+/** The name of log file `number`: `wal-` and 20 zero-padded digits. */
+export function segmentName(number: number): string {
+  return PREFIX + String(number).padStart(20, "0");
+}
+
+/**
+ * The number of a log file from its name, or `undefined` if the name is not
+ * exactly `wal-` followed by 20 ASCII digits (or the number is above 2^53 - 1).
+ */
+export function parseSegmentName(name: string): number | undefined {
+  if (name.length !== 24 || !name.startsWith(PREFIX)) return undefined;
+  const digits = name.slice(4);
+  if (!/^[0-9]{20}$/.test(digits)) return undefined;
+  const number = Number(digits);
+  return Number.isSafeInteger(number) ? number : undefined;
+}
+
+/**
+ * Creates log file `number` in `dir`, sized to `segmentBytes` (a sparse file
+ * of zeros, as the Rust crate does), and makes it and its directory entry
+ * durable.
+ */
+export function createSegment(
+  adapter: FileAdapter,
+  dir: string,
+  number: number,
+  segmentBytes: number,
+): AdapterFile {
+  const file = adapter.open(`${dir}/${segmentName(number)}`, { create: true });
+  try {
+    file.truncate(segmentBytes);
+    file.syncDataSync();
+    adapter.syncDir(dir);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return file;
+}
