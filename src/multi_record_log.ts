@@ -150,7 +150,7 @@ export class MultiRecordLog {
   #retainedBytes = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #memoryListeners = new Set<() => void>();
+  #listeners = new Set<() => void>();
 
   private constructor(
     queues: Map<string, MemQueue>,
@@ -277,7 +277,7 @@ export class MultiRecordLog {
       )
     );
     walBytesWritten += await this.#collectGarbageAndCommit(true);
-    this.#memoryFreed();
+    this.#changed();
     return { walBytesWritten };
   }
 
@@ -358,6 +358,7 @@ export class MultiRecordLog {
     if (this.#delayedSyncMs > 0) this.#writer.syncLater(this.#delayedSyncMs);
     await this.#writer.commit(this.#appendSync);
     if (q.visibleNext <= last) q.visibleNext = last + 1;
+    this.#changed();
     return { lastPosition: last, walBytesWritten };
   }
 
@@ -379,7 +380,7 @@ export class MultiRecordLog {
     );
     walBytesWritten += await this.#collectGarbageAndCommit(this.#appendSync);
     if (q.visibleNext < next) q.visibleNext = next;
-    this.#memoryFreed();
+    this.#changed();
     return { evictedRecords, walBytesWritten };
   }
 
@@ -458,7 +459,7 @@ export class MultiRecordLog {
     if (this.#closing) return this.#closing;
     this.#closed = true;
     for (const q of this.#queues.values()) q.deleted = true;
-    this.#memoryFreed();
+    this.#changed();
     this.#closing = (async () => {
       try {
         if (!this.#writer.failed) await this.#writer.commit(true);
@@ -491,17 +492,27 @@ export class MultiRecordLog {
   }
 
   /**
-   * Calls `listener` whenever memory may have been freed (truncate, delete,
-   * close). Returns a function that removes it. Used by stream sinks that
-   * wait at the memory limit.
+   * Calls `listener` after every change readers may care about: records
+   * became visible, a truncate or delete freed memory, or the log closed.
+   * Returns a function that removes the listener. Streams that follow a
+   * queue's tail or wait at the memory limit use it.
+   *
+   * @example
+   * ```ts ignore
+   * const stop = log.onChange(() => console.log(log.lastPosition("q")));
+   * stop();
+   * ```
    */
-  onMemoryFreed(listener: () => void): () => void {
-    this.#memoryListeners.add(listener);
-    return () => this.#memoryListeners.delete(listener);
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
-  #memoryFreed(): void {
-    for (const listener of [...this.#memoryListeners]) listener();
+  #changed(): void {
+    if (this.#listeners.size === 0) return;
+    for (const listener of [...this.#listeners]) listener();
   }
 
   #queue(queue: string): MemQueue {
