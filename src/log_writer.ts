@@ -156,8 +156,16 @@ export class LogWriter {
       this.#commits = [];
       try {
         this.#writePending();
-        if (commits.some((c) => c.sync)) await this.#file.syncData();
-        const below = Math.max(...commits.map((c) => c.removeFilesBelow));
+        let sync = false;
+        let below = 0;
+        for (const c of commits) {
+          sync ||= c.sync;
+          if (c.removeFilesBelow > below) below = c.removeFilesBelow;
+        }
+        // A lone commit fsyncs in place: the thread-pool round trip would
+        // cost a third of its latency, and nothing else is waiting to join.
+        if (sync && commits.length === 1) this.#file.syncDataSync();
+        else if (sync) await this.#file.syncData();
         if (below > 0) this.#removeFilesBelow(below);
       } catch (error) {
         this.#fail(error, commits);
