@@ -50,5 +50,11 @@ export {
   LengthPrefixDecoderStream,
   type LengthPrefixDecoderStreamOptions,
 } from "./src/length_prefix_decoder_stream.ts";
+export type { QueueWritableOptions } from "./src/queue_writable_stream.ts";
+export type { QueueReadableOptions } from "./src/queue_readable_stream.ts";
+export {
+  RecordBatchStream,
+  type RecordBatchStreamOptions,
+} from "./src/record_batch_stream.ts";
 export { RecordTooLargeError } from "./src/record_too_large_error.ts";
 export { TruncatedInputError } from "./src/truncated_input_error.ts";

@@ -25,6 +25,14 @@ import {
   validatePersistPolicy,
 } from "./persist_policy.ts";
 import { RecordKind, writeAppendRecord, writeControlRecord } from "./record.ts";
+import {
+  createQueueReadable,
+  type QueueReadableOptions,
+} from "./queue_readable_stream.ts";
+import {
+  createQueueWritable,
+  type QueueWritableOptions,
+} from "./queue_writable_stream.ts";
 import { type RecoveryReport, replay } from "./replay.ts";
 
 /** Options of {@linkcode MultiRecordLog.open}. */
@@ -397,6 +405,46 @@ export class MultiRecordLog {
     const from = checkOptionalPosition(options.from, "from") ?? 0;
     const to = checkOptionalPosition(options.to, "to") ?? Infinity;
     return q.range(from, to);
+  }
+
+  /**
+   * A `WritableStream` into the queue: each `Uint8Array` chunk is one record,
+   * an array chunk one atomic batch. `write()` resolves once the record is
+   * persisted as the policy says; at the memory limit it waits for room.
+   *
+   * @example
+   * ```ts ignore
+   * const response = await fetch(url);
+   * await response.body!
+   *   .pipeThrough(new LineSplitStream())
+   *   .pipeThrough(new RecordBatchStream())
+   *   .pipeTo(log.writable("q"));
+   * ```
+   */
+  writable(
+    queue: string,
+    options?: QueueWritableOptions,
+  ): WritableStream<Uint8Array | Uint8Array[]> {
+    return createQueueWritable(this, queue, options);
+  }
+
+  /**
+   * A `ReadableStream` of the queue's records from `from` to `to`; with
+   * `follow: true` it stays open at the tail. Records truncated before the
+   * reader reaches them are skipped (the reader sees the jump in positions).
+   *
+   * @example
+   * ```ts ignore
+   * for await (const { position, payload } of log.readable("q", { follow: true })) {
+   *   console.log(position, payload.length);
+   * }
+   * ```
+   */
+  readable(
+    queue: string,
+    options?: QueueReadableOptions,
+  ): ReadableStream<LogRecord> {
+    return createQueueReadable(this, queue, options);
   }
 
   /** The last position of the queue, or `undefined` if it never advanced. */
