@@ -40,7 +40,12 @@ export {
   QueueAlreadyExistsError,
 } from "./src/errors.ts";
 export type { AdapterFile, FileAdapter } from "./src/file_adapter.ts";
-export { MemoryFileAdapter } from "./src/memory_file_adapter.ts";
+export {
+  MemoryFileAdapter,
+  type MemoryFileAdapterCrashOptions,
+  type MemoryFileAdapterStats,
+  type MemoryFileFault,
+} from "./src/memory_file_adapter.ts";
 export {
   LineSplitStream,
   type LineSplitStreamOptions,

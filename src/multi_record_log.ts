@@ -291,8 +291,9 @@ export class MultiRecordLog {
 
   /** True if the queue exists. */
   queueExists(queue: string): boolean {
+    if (this.#queues.has(queue)) return true;
     queueNameBytes(queue);
-    return this.#queues.has(queue);
+    return false;
   }
 
   /** The names of the queues, sorted. */
@@ -315,9 +316,13 @@ export class MultiRecordLog {
   /**
    * Appends records atomically, at consecutive positions from the queue's
    * next position, or from `position`. With a `position` whose next is the
-   * queue's next position (a retry of the last append), nothing is written
-   * and `lastPosition` is `undefined`; a position further in the past raises
-   * `PositionInPastError`; a position ahead leaves a gap. Resolves once the
+   * queue's next position (a retry of the last single-record append), nothing
+   * is written and `lastPosition` is `undefined`; a position further in the
+   * past raises `PositionInPastError`; a position ahead leaves a gap. These
+   * are the Rust crate's rules: the retry check looks at `position` only, not
+   * at the batch size, so retry a batch record by record or from its last
+   * record (or use `log.writable(queue, { position })`, which skips what the
+   * queue already holds). Resolves once the
    * bytes are persisted as the policy says; the records become visible to
    * readers then.
    */
