@@ -20,6 +20,11 @@ export interface WriterStart {
   file: AdapterFile;
   /** Where in it to write. */
   offset: number;
+  /**
+   * Where the newest file ends: `segmentBytes`, or more for a file written
+   * with a larger `segmentBytes` that still has room. Default `segmentBytes`.
+   */
+  fileLimit?: number;
   /** The size at which the log rolls to a new file. */
   segmentBytes: number;
 }
@@ -51,9 +56,11 @@ export class LogWriter {
   #file: AdapterFile;
   #fileNumber: number;
   #offset: number;
+  #fileLimit: number;
   // Where the next record laid out will start (ahead of what is written).
   #encodeNumber: number;
   #encodeOffset: number;
+  #encodeLimit: number;
   #commits: Commit[] = [];
   #running = false;
   #failed: LogFailedError | undefined;
@@ -71,6 +78,8 @@ export class LogWriter {
     this.#file = start.file;
     this.#fileNumber = Math.max(...start.files.keys());
     this.#offset = start.offset;
+    this.#fileLimit = start.fileLimit ?? start.segmentBytes;
+    this.#encodeLimit = this.#fileLimit;
     this.#encodeNumber = this.#fileNumber;
     this.#encodeOffset = start.offset;
     this.#frames = new FrameWriter(start.offset);
@@ -98,19 +107,22 @@ export class LogWriter {
    * {@linkcode LogWriter.commit}.
    */
   add(encode: (frames: FrameWriter) => number): number {
-    const segment = this.#segmentBytes;
     const room = BLOCK_SIZE - (this.#encodeOffset % BLOCK_SIZE);
     const start = this.#encodeOffset + (room < HEADER_SIZE ? room : 0);
-    this.lastRecordFile = this.#encodeNumber + (start >= segment ? 1 : 0);
+    this.lastRecordFile = this.#encodeNumber +
+      (start >= this.#encodeLimit ? 1 : 0);
     const bytes = encode(this.#frames);
     let offset = this.#encodeOffset + bytes;
     let number = this.#encodeNumber;
-    while (offset >= segment) {
-      offset -= segment;
+    let limit = this.#encodeLimit;
+    while (offset >= limit) {
+      offset -= limit;
       number++;
+      limit = this.#segmentBytes;
     }
     this.#encodeNumber = number;
     this.#encodeOffset = offset;
+    this.#encodeLimit = limit;
     return bytes;
   }
 
@@ -180,10 +192,10 @@ export class LogWriter {
     const bytes = this.#frames.take();
     let done = 0;
     while (done < bytes.length) {
-      if (this.#offset >= this.#segmentBytes) this.#roll();
+      if (this.#offset >= this.#fileLimit) this.#roll();
       const n = Math.min(
         bytes.length - done,
-        this.#segmentBytes - this.#offset,
+        this.#fileLimit - this.#offset,
       );
       writeFully(this.#file, bytes.subarray(done, done + n), this.#offset);
       this.#offset += n;
@@ -203,6 +215,7 @@ export class LogWriter {
     );
     this.#fileNumber = number;
     this.#offset = 0;
+    this.#fileLimit = this.#segmentBytes;
     this.#files.set(number, this.#segmentBytes);
   }
 

@@ -252,7 +252,12 @@ export class MultiRecordLog {
         }`,
       );
     }
-    await log.#collectGarbageAndCommit(true);
+    try {
+      await log.#collectGarbageAndCommit(true);
+    } catch (error) {
+      await log.close().catch(() => {});
+      throw error;
+    }
     return log;
   }
 
@@ -291,6 +296,7 @@ export class MultiRecordLog {
 
   /** True if the queue exists. */
   queueExists(queue: string): boolean {
+    this.#checkOpen();
     if (this.#queues.has(queue)) return true;
     queueNameBytes(queue);
     return false;
@@ -298,7 +304,8 @@ export class MultiRecordLog {
 
   /** The names of the queues, sorted. */
   listQueues(): string[] {
-    return [...this.#queues.keys()].sort(compareNames);
+    this.#checkOpen();
+    return [...this.#queues.values()].sort(compareNames).map((q) => q.name);
   }
 
   /**
@@ -353,7 +360,12 @@ export class MultiRecordLog {
       return { lastPosition: undefined, walBytesWritten: 0 };
     }
     const start = position ?? q.nextPosition;
-    const last = checkPosition(start + payloads.length - 1, "last position");
+    if (payloads.length - 1 > Number.MAX_SAFE_INTEGER - start) {
+      throw new RangeError(
+        `the last position would pass 2^53 - 1 (first ${start}, ${payloads.length} records)`,
+      );
+    }
+    const last = start + payloads.length - 1;
     if (this.#retainedBytes + bytes > this.#memoryLimit) {
       throw new MemoryLimitError(
         this.#memoryLimit,
@@ -619,7 +631,13 @@ export class MultiRecordLog {
   }
 }
 
-function compareNames(a: string, b: string): number {
-  // Code-point order, as the Rust crate's BTreeMap<String, _>.
-  return a < b ? -1 : a > b ? 1 : 0;
+/** UTF-8 byte order (code-point order), as the Rust crate's BTreeMap<String, _>. */
+function compareNames(a: MemQueue, b: MemQueue): number {
+  const x = a.nameBytes;
+  const y = b.nameBytes;
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    if (x[i] !== y[i]) return x[i] - y[i];
+  }
+  return x.length - y.length;
 }

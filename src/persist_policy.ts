@@ -42,6 +42,13 @@ export function validatePersistPolicy(policy: unknown): PersistPolicy {
   }
   const { kind, action, intervalMs } = policy as Record<string, unknown>;
   if (kind === "doNothing") return { kind };
+  if (kind !== "always" && kind !== "onDelay") {
+    throw new TypeError(
+      `persistPolicy.kind must be "always", "onDelay" or "doNothing", got ${
+        String(kind)
+      }`,
+    );
+  }
   validatePersistAction(action, "persistPolicy.action");
   if (kind === "always") return { kind, action };
   if (kind === "onDelay") {

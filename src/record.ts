@@ -75,7 +75,7 @@ function writePrefix(
 export interface DecodedRecord {
   /** One of {@linkcode RecordKind}. */
   kind: number;
-  /** The header position, or `undefined` if it is above 2^53 - 1. */
+  /** The header position, or `undefined` if it is above 2^53. */
   position: number | undefined;
   /** The queue name. */
   queue: string;
@@ -113,7 +113,7 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord | string {
 
 /**
  * Walks the items of an AppendRecords body, calling `onItem` with each
- * position (undefined above 2^53 - 1) and the offset and length of its
+ * position (undefined above 2^53) and the offset and length of its
  * payload in `bytes`. Returns an error string if the body is malformed, in
  * which case no item was reported.
  */
@@ -145,9 +145,13 @@ export function forEachAppendItem(
   return undefined;
 }
 
+/**
+ * Reads a u64 as a number, or `undefined` above 2^53 (2^53 itself is exact:
+ * the next position after a record at 2^53 - 1).
+ */
 function readU64(view: DataView, offset: number): number | undefined {
   const low = view.getUint32(offset, true);
   const high = view.getUint32(offset + 4, true);
-  if (high > 0x1f_ffff) return undefined;
+  if (high > 0x20_0000 || (high === 0x20_0000 && low !== 0)) return undefined;
   return high * 0x1_0000_0000 + low;
 }

@@ -1,5 +1,6 @@
 import { CorruptionError } from "./errors.ts";
 import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import { BLOCK_SIZE } from "./frame.ts";
 import { type LogFileToRead, readFrames } from "./frame_reader.ts";
 import { MemQueue } from "./mem_queue.ts";
 import { decodeRecord, forEachAppendItem, RecordKind } from "./record.ts";
@@ -46,6 +47,8 @@ export interface ReplayResult {
   file: AdapterFile;
   /** Where to write in it. */
   offset: number;
+  /** Where that file ends (see `WriterStart.fileLimit`). */
+  fileLimit: number;
   /** What was found and skipped. */
   report: RecoveryReport;
 }
@@ -82,7 +85,7 @@ export function replay(
   if (numbers.length === 0) {
     const file = createSegment(adapter, dir, 0, segmentBytes);
     files.set(0, segmentBytes);
-    return { queues, files, file, offset: 0, report };
+    return { queues, files, file, offset: 0, fileLimit: segmentBytes, report };
   }
 
   const toRead: LogFileToRead[] = numbers.map((number) => ({
@@ -119,26 +122,28 @@ export function replay(
         let queue = queues.get(name);
         if (kind === RecordKind.DeleteQueue) {
           queues.delete(name);
-        } else if (position === undefined) {
-          drop(name, 1);
-        } else if (kind === RecordKind.Touch) {
-          if (!queue || queue.length > 0 || queue.nextPosition !== position) {
-            newQueue(name, position);
-          }
-        } else if (kind === RecordKind.Truncate) {
-          queue?.truncate(position);
-        } else {
+        } else if (kind === RecordKind.AppendRecords) {
           const error = forEachAppendItem(
             bytes,
             record.bodyOffset,
             (at, start, length) => {
-              if (at === undefined) return drop(name, 1);
+              if (
+                at === undefined || at > Number.MAX_SAFE_INTEGER
+              ) return drop(name, 1);
               queue ??= newQueue(name, at);
               if (at < queue.nextPosition) return drop(name, 1);
               queue.push(at, bytes.subarray(start, start + length), fileNumber);
             },
           );
           if (error) corruption(fileNumber, offset, error);
+        } else if (position === undefined) {
+          drop(name, 1);
+        } else if (kind === RecordKind.Touch) {
+          if (!queue || queue.length > 0 || queue.nextPosition !== position) {
+            newQueue(name, position);
+          }
+        } else {
+          queue?.truncate(position);
         }
       },
     });
@@ -164,7 +169,13 @@ export function replay(
   }
   const last = toRead[end.fileIndex];
   if (report.detachedFiles.length > 0) adapter.syncDir(dir);
-  if (end.offset >= segmentBytes) {
+  // A file written with a larger segmentBytes is filled to its end first: a
+  // new file after its end-of-data header would never be read.
+  const fileLimit = Math.max(
+    segmentBytes,
+    Math.floor(files.get(last.number)! / BLOCK_SIZE) * BLOCK_SIZE,
+  );
+  if (end.offset >= fileLimit) {
     last.file.close();
     const number = last.number + 1;
     files.set(number, segmentBytes);
@@ -173,14 +184,22 @@ export function replay(
       files,
       file: createSegment(adapter, dir, number, segmentBytes),
       offset: 0,
+      fileLimit: segmentBytes,
       report,
     };
   }
   // Zero everything after the end of the data, so that stale bytes there can
   // never be read as records once new ones are written before them.
   last.file.truncate(end.offset);
-  last.file.truncate(segmentBytes);
+  last.file.truncate(fileLimit);
   last.file.syncDataSync();
-  files.set(last.number, segmentBytes);
-  return { queues, files, file: last.file, offset: end.offset, report };
+  files.set(last.number, fileLimit);
+  return {
+    queues,
+    files,
+    file: last.file,
+    offset: end.offset,
+    fileLimit,
+    report,
+  };
 }
