@@ -106,7 +106,9 @@ function isLive(owner: LockOwner, tokens: Set<string>): boolean {
   try {
     process.kill(owner.pid, 0);
   } catch (error) {
-    if (errorCode(error) !== "EPERM") return false;
+    // Only "no such process" proves it is gone; EPERM, or Deno without
+    // --allow-run, says nothing: fall back to /proc.
+    if (errorCode(error) === "ESRCH") return false;
   }
   return owner.start === "" || owner.start === processStart(owner.pid);
 }
