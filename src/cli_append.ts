@@ -5,7 +5,7 @@
  */
 
 import { formatBytes, ProgressLine } from "./cli_io.ts";
-import { type IngestOutcome, ingestStream } from "./cli_ingest_stream.ts";
+import { type IngestOutcome, ingestStream } from "./ingest_stream.ts";
 import { LengthPrefixDecoderStream } from "./length_prefix_decoder_stream.ts";
 import { LineSplitStream } from "./line_split_stream.ts";
 import type { MultiRecordLog } from "./multi_record_log.ts";

@@ -17,13 +17,13 @@ import {
   parsePositionParam,
   parseQuery,
   parseQueueName,
-} from "./cli_http_request.ts";
+} from "./http_request.ts";
 import {
   errorResponse,
   jsonResponse,
   ndjsonRecords,
-} from "./cli_http_response.ts";
-import { ingestStream } from "./cli_ingest_stream.ts";
+} from "./http_response.ts";
+import { ingestStream } from "./ingest_stream.ts";
 import { summaryJson } from "./cli_summary.ts";
 import { MissingQueueError } from "./errors.ts";
 import { MultiRecordLog, type OpenOptions } from "./multi_record_log.ts";

@@ -6,7 +6,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { HttpError } from "./cli_http_request.ts";
+import { HttpError } from "./http_request.ts";
 import type { LogRecord } from "./mem_queue.ts";
 
 const encoder = new TextEncoder();
