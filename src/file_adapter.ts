@@ -71,7 +71,8 @@ export function writeFully(
 ): void {
   let done = 0;
   while (done < bytes.length) {
-    const n = file.write(bytes.subarray(done), offset + done);
+    const rest = done === 0 ? bytes : bytes.subarray(done);
+    const n = file.write(rest, offset + done);
     if (n <= 0) throw new Error(`write returned ${n}`);
     done += n;
   }

@@ -23,7 +23,8 @@ export class FrameWriter {
   // The record being written: bytes still to come, and the current frame.
   #recordLeft = 0;
   #frameLeft = 0;
-  #headers: number[] = [];
+  #headers = new Int32Array(16);
+  #headerCount = 0;
   #recordStart = 0;
 
   /** Starts at `blockOffset` bytes into a block. */
@@ -52,7 +53,7 @@ export class FrameWriter {
     }
     this.#recordStart = this.#length;
     this.#recordLeft = length;
-    this.#headers.length = 0;
+    this.#headerCount = 0;
     this.#openFrame(true);
     return padding;
   }
@@ -111,7 +112,8 @@ export class FrameWriter {
     if (this.#frameLeft !== 0 || this.#recordLeft !== 0) {
       throw new Error("FrameWriter: record length does not match its bytes");
     }
-    for (const h of this.#headers) {
+    for (let i = 0; i < this.#headerCount; i++) {
+      const h = this.#headers[i];
       const end = h + HEADER_SIZE + this.#view.getUint16(h + 4, true);
       this.#view.setUint32(h, crc32(this.#buffer.subarray(h + 6, end)), true);
     }
@@ -141,7 +143,12 @@ export class FrameWriter {
     const h = this.#length;
     this.#view.setUint16(h + 4, n, true);
     this.#buffer[h + 6] = type;
-    this.#headers.push(h);
+    if (this.#headerCount === this.#headers.length) {
+      const grown = new Int32Array(this.#headers.length * 2);
+      grown.set(this.#headers);
+      this.#headers = grown;
+    }
+    this.#headers[this.#headerCount++] = h;
     this.#length += HEADER_SIZE;
     this.#frameLeft = n;
     this.#recordLeft -= n;

@@ -18,11 +18,7 @@ import {
   parseQuery,
   parseQueueName,
 } from "./http_request.ts";
-import {
-  errorResponse,
-  jsonResponse,
-  ndjsonRecords,
-} from "./http_response.ts";
+import { errorResponse, jsonResponse, ndjsonRecords } from "./http_response.ts";
 import { ingestStream } from "./ingest_stream.ts";
 import { summaryJson } from "./cli_summary.ts";
 import { MissingQueueError } from "./errors.ts";

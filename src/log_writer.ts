@@ -6,6 +6,7 @@ import {
 } from "./file_adapter.ts";
 import { BLOCK_SIZE, HEADER_SIZE } from "./frame.ts";
 import { FrameWriter } from "./frame_writer.ts";
+import { writeAppendRecord, writeControlRecord } from "./record.ts";
 import { createSegment, segmentName } from "./segment_file.ts";
 
 /** Where the writer starts: the newest log file and the offset to write at. */
@@ -29,9 +30,11 @@ export interface WriterStart {
   segmentBytes: number;
 }
 
-interface Commit {
+/** The commits asked for before one write: they share a promise. */
+interface CommitGroup {
   sync: boolean;
   removeFilesBelow: number;
+  promise: Promise<void>;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -61,7 +64,7 @@ export class LogWriter {
   #encodeNumber: number;
   #encodeOffset: number;
   #encodeLimit: number;
-  #commits: Commit[] = [];
+  #next: CommitGroup | undefined;
   #running = false;
   #failed: LogFailedError | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -101,17 +104,38 @@ export class LogWriter {
   }
 
   /**
-   * Lays out one record with `encode` (which returns the bytes it added,
-   * padding included) and returns that count. Sets `lastRecordFile` to the
-   * file the record starts in. Nothing is written until
-   * {@linkcode LogWriter.commit}.
+   * Lays out an AppendRecords record of `payloads` at consecutive positions
+   * from `position`, and returns the bytes it took (padding included). Sets
+   * `lastRecordFile` to the file the record starts in. Nothing is written
+   * until {@linkcode LogWriter.commit}.
    */
-  add(encode: (frames: FrameWriter) => number): number {
+  addAppend(
+    queue: Uint8Array,
+    position: number,
+    payloads: readonly Uint8Array[],
+  ): number {
+    this.#recordStarts();
+    return this.#advance(
+      writeAppendRecord(this.#frames, queue, position, payloads),
+    );
+  }
+
+  /** Lays out a Truncate, Touch or DeleteQueue record; see `addAppend`. */
+  addControl(kind: number, queue: Uint8Array, position: number): number {
+    this.#recordStarts();
+    return this.#advance(
+      writeControlRecord(this.#frames, kind, queue, position),
+    );
+  }
+
+  #recordStarts(): void {
     const room = BLOCK_SIZE - (this.#encodeOffset % BLOCK_SIZE);
     const start = this.#encodeOffset + (room < HEADER_SIZE ? room : 0);
     this.lastRecordFile = this.#encodeNumber +
       (start >= this.#encodeLimit ? 1 : 0);
-    const bytes = encode(this.#frames);
+  }
+
+  #advance(bytes: number): number {
     let offset = this.#encodeOffset + bytes;
     let number = this.#encodeNumber;
     let limit = this.#encodeLimit;
@@ -142,17 +166,37 @@ export class LogWriter {
   /**
    * Waits until everything laid out so far is written (and fsynced with
    * `sync`), then removes the log files below `removeFilesBelow` that are not
-   * the current one.
+   * the current one. All the commits asked for before the next write share
+   * one promise.
    */
   commit(sync: boolean, removeFilesBelow = 0): Promise<void> {
     if (this.#failed) return Promise.reject(this.#failed);
-    return new Promise((resolve, reject) => {
-      this.#commits.push({ sync, removeFilesBelow, resolve, reject });
+    let group = this.#next;
+    if (!group) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      group = this.#next = {
+        sync,
+        removeFilesBelow,
+        promise,
+        resolve,
+        reject,
+      };
       if (!this.#running) {
         this.#running = true;
         queueMicrotask(() => this.#run());
       }
-    });
+    } else {
+      group.sync ||= sync;
+      if (removeFilesBelow > group.removeFilesBelow) {
+        group.removeFilesBelow = removeFilesBelow;
+      }
+    }
+    return group.promise;
   }
 
   /** Closes the current file. Pending commits must have settled. */
@@ -163,27 +207,19 @@ export class LogWriter {
   }
 
   async #run(): Promise<void> {
-    while (this.#commits.length > 0) {
-      const commits = this.#commits;
-      this.#commits = [];
+    for (let group = this.#next; group; group = this.#next) {
+      this.#next = undefined;
       try {
         this.#writePending();
-        let sync = false;
-        let below = 0;
-        for (const c of commits) {
-          sync ||= c.sync;
-          if (c.removeFilesBelow > below) below = c.removeFilesBelow;
+        if (group.sync) await this.#file.syncData();
+        if (group.removeFilesBelow > 0) {
+          this.#removeFilesBelow(group.removeFilesBelow);
         }
-        // A lone commit fsyncs in place: the thread-pool round trip would
-        // cost a third of its latency, and nothing else is waiting to join.
-        if (sync && commits.length === 1) this.#file.syncDataSync();
-        else if (sync) await this.#file.syncData();
-        if (below > 0) this.#removeFilesBelow(below);
       } catch (error) {
-        this.#fail(error, commits);
+        this.#fail(error, group);
         return;
       }
-      for (const c of commits) c.resolve();
+      group.resolve();
     }
     this.#running = false;
   }
@@ -197,7 +233,8 @@ export class LogWriter {
         bytes.length - done,
         this.#fileLimit - this.#offset,
       );
-      writeFully(this.#file, bytes.subarray(done, done + n), this.#offset);
+      const piece = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+      writeFully(this.#file, piece, this.#offset);
       this.#offset += n;
       done += n;
     }
@@ -231,13 +268,14 @@ export class LogWriter {
     this.#adapter.syncDir(this.#dir);
   }
 
-  #fail(error: unknown, commits: Commit[]): void {
+  #fail(error: unknown, group: CommitGroup): void {
     this.#failed = error instanceof LogFailedError
       ? error
       : new LogFailedError(error);
     this.#frames.take();
-    for (const c of [...commits, ...this.#commits]) c.reject(this.#failed);
-    this.#commits = [];
+    group.reject(this.#failed);
+    this.#next?.reject(this.#failed);
+    this.#next = undefined;
     this.#running = false;
   }
 }

@@ -24,7 +24,7 @@ import {
   validatePersistAction,
   validatePersistPolicy,
 } from "./persist_policy.ts";
-import { RecordKind, writeAppendRecord, writeControlRecord } from "./record.ts";
+import { RecordKind } from "./record.ts";
 import {
   createQueueReadable,
   type QueueReadableOptions,
@@ -267,8 +267,10 @@ export class MultiRecordLog {
     this.#checkWritable();
     if (this.#queues.has(queue)) throw new QueueAlreadyExistsError(queue);
     this.#queues.set(queue, new MemQueue(queue, nameBytes, 0));
-    const walBytesWritten = this.#writer.add((frames) =>
-      writeControlRecord(frames, RecordKind.Touch, nameBytes, 0)
+    const walBytesWritten = this.#writer.addControl(
+      RecordKind.Touch,
+      nameBytes,
+      0,
     );
     await this.#writer.commit(true);
     return { walBytesWritten };
@@ -281,13 +283,10 @@ export class MultiRecordLog {
     this.#queues.delete(queue);
     q.deleted = true;
     this.#retainedBytes -= q.payloadBytes;
-    let walBytesWritten = this.#writer.add((frames) =>
-      writeControlRecord(
-        frames,
-        RecordKind.DeleteQueue,
-        q.nameBytes,
-        q.nextPosition,
-      )
+    let walBytesWritten = this.#writer.addControl(
+      RecordKind.DeleteQueue,
+      q.nameBytes,
+      q.nextPosition,
     );
     walBytesWritten += await this.#collectGarbageAndCommit(true);
     this.#changed();
@@ -372,8 +371,10 @@ export class MultiRecordLog {
         this.#retainedBytes + bytes,
       );
     }
-    const walBytesWritten = this.#writer.add((frames) =>
-      writeAppendRecord(frames, q.nameBytes, start, payloads)
+    const walBytesWritten = this.#writer.addAppend(
+      q.nameBytes,
+      start,
+      payloads,
     );
     const file = this.#writer.lastRecordFile;
     for (let i = 0; i < payloads.length; i++) {
@@ -400,8 +401,10 @@ export class MultiRecordLog {
     const evictedRecords = q.truncate(position);
     this.#retainedBytes -= before - q.payloadBytes;
     const next = q.nextPosition;
-    let walBytesWritten = this.#writer.add((frames) =>
-      writeControlRecord(frames, RecordKind.Truncate, q.nameBytes, position)
+    let walBytesWritten = this.#writer.addControl(
+      RecordKind.Truncate,
+      q.nameBytes,
+      position,
     );
     walBytesWritten += await this.#collectGarbageAndCommit(this.#appendSync);
     if (q.visibleNext < next) q.visibleNext = next;
@@ -616,13 +619,10 @@ export class MultiRecordLog {
     if (removable) {
       for (const q of this.#queues.values()) {
         if (q.length > 0) continue;
-        bytes += this.#writer.add((frames) =>
-          writeControlRecord(
-            frames,
-            RecordKind.Touch,
-            q.nameBytes,
-            q.nextPosition,
-          )
+        bytes += this.#writer.addControl(
+          RecordKind.Touch,
+          q.nameBytes,
+          q.nextPosition,
         );
       }
     }

@@ -6,7 +6,6 @@ import type { FileAdapter } from "../src/file_adapter.ts";
 import { errorCode } from "../src/file_adapter.ts";
 import { BLOCK_SIZE } from "../src/frame.ts";
 import { MemoryFileAdapter } from "../src/memory_file_adapter.ts";
-import { writeAppendRecord } from "../src/record.ts";
 import { createSegment, segmentName } from "../src/segment_file.ts";
 import {
   GatedFileAdapter,
@@ -35,9 +34,7 @@ function newWriter(adapter: FileAdapter, segmentBytes = 64 * 1024): LogWriter {
 
 /** Lays out an AppendRecords of one payload to queue "q" at `position`. */
 function add(writer: LogWriter, position: number, payload: Uint8Array): number {
-  return writer.add((frames) =>
-    writeAppendRecord(frames, utf8("q"), position, [payload])
-  );
+  return writer.addAppend(utf8("q"), position, [payload]);
 }
 
 /** The records in the log files of `fs`, with the file their first frame is in. */
