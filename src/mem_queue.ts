@@ -9,8 +9,8 @@ export interface LogRecord {
   payload: Uint8Array;
 }
 
-/** Bytes of index kept per record: position (8), file, chunk, offset, length (4 each). */
-export const RECORD_INDEX_BYTES = 24;
+/** Bytes of index kept per record: position (8) and payload offset (4). */
+export const RECORD_INDEX_BYTES = 12;
 
 const FIRST_CHUNK_BYTES = 64 * 1024;
 const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -19,16 +19,20 @@ const FIRST_INDEX_CAPACITY = 64;
 interface Chunk {
   bytes: Uint8Array;
   used: number;
-  /** Absolute index of the last record stored in this chunk. */
+  /** Absolute indexes of the first and last records stored in this chunk. */
+  firstRecord: number;
   lastRecord: number;
+  /** The log file all of this chunk's records start in. */
+  fileNumber: number;
 }
 
 /**
- * One queue's records in memory. Payloads are copied into large chunks that
- * are only ever appended to and dropped whole once every record in them is
- * truncated, so views handed to callers never change. The index keeps, per
- * record, its position, the file its log record starts in, and where its
- * payload lies, in typed arrays.
+ * One queue's records in memory. Payloads are copied back to back into large
+ * chunks that are only ever appended to and dropped whole once every record
+ * in them is truncated, so views handed to callers never change. A chunk
+ * holds records of one log file only. The index keeps, per record, its
+ * position and its payload's offset in its chunk (12 bytes); a payload ends
+ * where the next one in its chunk starts.
  *
  * Records are pushed before their write is committed; `visibleNext` bounds
  * what readers see (records at positions below it).
@@ -44,16 +48,14 @@ export class MemQueue {
   visibleNext: number;
   /** True once the queue was deleted: readers stop. */
   deleted = false;
-  /** Sum of the retained payload lengths. */
-  payloadBytes = 0;
 
   #positions = new Float64Array(FIRST_INDEX_CAPACITY);
-  #meta = new Uint32Array(FIRST_INDEX_CAPACITY * 4); // file, chunk, offset, length
+  #offsets = new Uint32Array(FIRST_INDEX_CAPACITY);
   #head = 0;
   #tail = 0;
   #evicted = 0; // absolute index of the record at #head
   #chunks: Chunk[] = [];
-  #chunkBase = 0; // absolute id of #chunks[0]
+  #chunkBytesUsed = 0; // sum of the chunks' `used`
   #nextChunkBytes = FIRST_CHUNK_BYTES;
 
   /** A new empty queue whose next position is `nextPosition`. */
@@ -69,6 +71,13 @@ export class MemQueue {
     return this.#tail - this.#head;
   }
 
+  /** Sum of the retained payload lengths. */
+  get payloadBytes(): number {
+    return this.#tail > this.#head
+      ? this.#chunkBytesUsed - this.#offsets[this.#head]
+      : 0;
+  }
+
   /** Position of the first record held, if any. */
   get firstPosition(): number | undefined {
     return this.#tail > this.#head ? this.#positions[this.#head] : undefined;
@@ -76,33 +85,39 @@ export class MemQueue {
 
   /** The file number the first held record was read from or written to. */
   get firstFileNumber(): number | undefined {
-    return this.#tail > this.#head ? this.#meta[this.#head * 4] : undefined;
+    return this.#tail > this.#head ? this.#chunks[0].fileNumber : undefined;
   }
 
   /** Copies `payload` in as the record at `position` (at or past the next position). */
   push(position: number, payload: Uint8Array, fileNumber: number): void {
     if (this.#tail === this.#positions.length) this.#makeRoom();
+    const absolute = this.#evicted + (this.#tail - this.#head);
     let chunk = this.#chunks[this.#chunks.length - 1];
-    if (!chunk || chunk.bytes.length - chunk.used < payload.length) {
+    if (
+      !chunk || chunk.fileNumber !== fileNumber ||
+      chunk.bytes.length - chunk.used < payload.length
+    ) {
       const size = Math.max(this.#nextChunkBytes, payload.length);
       this.#nextChunkBytes = Math.min(
         this.#nextChunkBytes * 2,
         MAX_CHUNK_BYTES,
       );
-      chunk = { bytes: new Uint8Array(size), used: 0, lastRecord: 0 };
+      chunk = {
+        bytes: new Uint8Array(size),
+        used: 0,
+        firstRecord: absolute,
+        lastRecord: absolute,
+        fileNumber,
+      };
       this.#chunks.push(chunk);
     }
     chunk.bytes.set(payload, chunk.used);
-    const i = this.#tail++;
-    this.#positions[i] = position;
-    const m = i * 4;
-    this.#meta[m] = fileNumber;
-    this.#meta[m + 1] = this.#chunkBase + this.#chunks.length - 1;
-    this.#meta[m + 2] = chunk.used;
-    this.#meta[m + 3] = payload.length;
+    this.#positions[this.#tail] = position;
+    this.#offsets[this.#tail] = chunk.used;
+    this.#tail++;
     chunk.used += payload.length;
-    chunk.lastRecord = this.#evicted + (i - this.#head);
-    this.payloadBytes += payload.length;
+    chunk.lastRecord = absolute;
+    this.#chunkBytesUsed += payload.length;
     this.nextPosition = position + 1;
   }
 
@@ -113,10 +128,7 @@ export class MemQueue {
    */
   truncate(position: number): number {
     let i = this.#head;
-    while (i < this.#tail && this.#positions[i] <= position) {
-      this.payloadBytes -= this.#meta[i * 4 + 3];
-      i++;
-    }
+    while (i < this.#tail && this.#positions[i] <= position) i++;
     const dropped = i - this.#head;
     this.#evicted += dropped;
     this.#head = i;
@@ -124,13 +136,12 @@ export class MemQueue {
     while (
       this.#chunks.length > 0 && this.#chunks[0].lastRecord < this.#evicted
     ) {
-      this.#chunks.shift();
-      this.#chunkBase++;
+      this.#chunkBytesUsed -= this.#chunks.shift()!.used;
     }
     if (this.#head === this.#tail) {
       this.#head = this.#tail = 0;
       this.#chunks.length = 0;
-      this.#chunkBase = 0;
+      this.#chunkBytesUsed = 0;
       if (this.#positions.length > FIRST_INDEX_CAPACITY * 16) {
         this.#resizeIndex(FIRST_INDEX_CAPACITY);
       }
@@ -182,12 +193,19 @@ export class MemQueue {
   }
 
   #payload(i: number): Uint8Array {
-    const m = i * 4;
-    const chunk = this.#chunks[this.#meta[m + 1] - this.#chunkBase];
-    return chunk.bytes.subarray(
-      this.#meta[m + 2],
-      this.#meta[m + 2] + this.#meta[m + 3],
-    );
+    const absolute = this.#evicted + (i - this.#head);
+    const chunks = this.#chunks;
+    let lo = 0;
+    let hi = chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (chunks[mid].firstRecord <= absolute) lo = mid;
+      else hi = mid - 1;
+    }
+    const chunk = chunks[lo];
+    const start = this.#offsets[i];
+    const end = absolute < chunk.lastRecord ? this.#offsets[i + 1] : chunk.used;
+    return chunk.bytes.subarray(start, end);
   }
 
   #makeRoom(): void {
@@ -202,11 +220,11 @@ export class MemQueue {
     const positions = new Float64Array(
       Math.max(capacity, FIRST_INDEX_CAPACITY),
     );
-    const meta = new Uint32Array(positions.length * 4);
+    const offsets = new Uint32Array(positions.length);
     positions.set(this.#positions.subarray(this.#head, this.#tail));
-    meta.set(this.#meta.subarray(this.#head * 4, this.#tail * 4));
+    offsets.set(this.#offsets.subarray(this.#head, this.#tail));
     this.#positions = positions;
-    this.#meta = meta;
+    this.#offsets = offsets;
     this.#head = 0;
     this.#tail = length;
   }
