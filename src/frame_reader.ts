@@ -47,7 +47,14 @@ export function readFrames(
   files: readonly LogFileToRead[],
   handlers: FrameReaderHandlers,
 ): LogEnd | undefined {
-  const buffer = new Uint8Array(CHUNK_SIZE);
+  let largest = 0;
+  for (const { file } of files) largest = Math.max(largest, file.size());
+  const buffer = new Uint8Array(
+    Math.min(
+      CHUNK_SIZE,
+      Math.max(BLOCK_SIZE, Math.ceil(largest / BLOCK_SIZE) * BLOCK_SIZE),
+    ),
+  );
   const view = new DataView(buffer.buffer);
   let assembly = new Uint8Array(64 * 1024);
   let assembled = -1; // bytes in `assembly`, or -1 when no record is open
@@ -121,7 +128,7 @@ export function readFrames(
         }
       }
       fileOffset += blocks * BLOCK_SIZE;
-      if (got < CHUNK_SIZE) break;
+      if (got < buffer.length) break;
     }
     if (fileIndex === files.length - 1) {
       return { fileIndex, offset: fileOffset, zeroHeader: false };

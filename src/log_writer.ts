@@ -242,14 +242,15 @@ export class LogWriter {
 
   #roll(): void {
     this.#file.syncDataSync();
-    this.#file.close();
     const number = this.#fileNumber + 1;
-    this.#file = createSegment(
+    const next = createSegment(
       this.#adapter,
       this.#dir,
       number,
       this.#segmentBytes,
     );
+    this.#file.close();
+    this.#file = next;
     this.#fileNumber = number;
     this.#offset = 0;
     this.#fileLimit = this.#segmentBytes;

@@ -212,6 +212,10 @@ export class MultiRecordLog {
         `memoryLimitBytes must be a positive number, got ${memoryLimit}`,
       );
     }
+    const warn = options.onWarning ?? console.warn;
+    if (typeof warn !== "function") {
+      throw new TypeError("onWarning must be a function");
+    }
     const adapter = options.fileAdapter ?? defaultFileAdapter();
     adapter.mkdir(dir);
     const lock = lockDirectory(adapter, dir);
@@ -231,28 +235,27 @@ export class MultiRecordLog {
       lock.release();
       throw error;
     }
-    const warn = options.onWarning ?? console.warn;
-    const { corruptionCount, droppedRecords, detachedFiles } = log.#recovery;
-    if (corruptionCount > 0) {
-      warn(
-        `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
-      );
-    }
-    for (const [queue, count] of Object.entries(droppedRecords)) {
-      warn(
-        `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
-          JSON.stringify(queue)
-        } in ${dir}`,
-      );
-    }
-    if (detachedFiles.length > 0) {
-      warn(
-        `mrecordlog: set aside log files after the end of the data: ${
-          detachedFiles.join(", ")
-        }`,
-      );
-    }
     try {
+      const { corruptionCount, droppedRecords, detachedFiles } = log.#recovery;
+      if (corruptionCount > 0) {
+        warn(
+          `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
+        );
+      }
+      for (const [queue, count] of Object.entries(droppedRecords)) {
+        warn(
+          `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
+            JSON.stringify(queue)
+          } in ${dir}`,
+        );
+      }
+      if (detachedFiles.length > 0) {
+        warn(
+          `mrecordlog: set aside log files after the end of the data: ${
+            detachedFiles.join(", ")
+          }`,
+        );
+      }
       await log.#collectGarbageAndCommit(true);
     } catch (error) {
       await log.close().catch(() => {});
@@ -349,6 +352,8 @@ export class MultiRecordLog {
     this.#checkWritable();
     if (position !== undefined && position !== q.nextPosition) {
       if (position + 1 === q.nextPosition) {
+        // The retried append may still be waiting for its persist.
+        await this.#writer.commit(this.#appendSync);
         return { lastPosition: undefined, walBytesWritten: 0 };
       }
       if (position < q.nextPosition) {
@@ -532,8 +537,11 @@ export class MultiRecordLog {
       try {
         if (!this.#writer.failed) await this.#writer.commit(true);
       } finally {
-        this.#writer.close();
-        this.#lock.release();
+        try {
+          this.#writer.close();
+        } finally {
+          this.#lock.release();
+        }
       }
     })();
     return this.#closing;
@@ -572,6 +580,9 @@ export class MultiRecordLog {
    * ```
    */
   onChange(listener: () => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError("listener must be a function");
+    }
     this.#listeners.add(listener);
     return () => {
       this.#listeners.delete(listener);

@@ -1,5 +1,9 @@
 import { CorruptionError } from "./errors.ts";
-import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import {
+  type AdapterFile,
+  type FileAdapter,
+  writeFully,
+} from "./file_adapter.ts";
 import { BLOCK_SIZE } from "./frame.ts";
 import { type LogFileToRead, readFrames } from "./frame_reader.ts";
 import { MemQueue } from "./mem_queue.ts";
@@ -189,8 +193,12 @@ export function replay(
     };
   }
   // Zero everything after the end of the data, so that stale bytes there can
-  // never be read as records once new ones are written before them.
-  last.file.truncate(end.offset);
+  // never be read as records once new ones are written before them. The
+  // file never ends mid-block meanwhile: a crash between these steps must
+  // not hide the last block's records from the next reader.
+  const blockEnd = Math.ceil(end.offset / BLOCK_SIZE) * BLOCK_SIZE;
+  writeFully(last.file, new Uint8Array(blockEnd - end.offset), end.offset);
+  last.file.truncate(blockEnd);
   last.file.truncate(fileLimit);
   last.file.syncDataSync();
   files.set(last.number, fileLimit);

@@ -7,8 +7,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { MultiRecordLog } from "../mod.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
-const names: string[] = JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
+const FIXTURES =
+  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
+const names: string[] =
+  JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
 
 interface Op {
   op: string;
@@ -32,20 +34,36 @@ function trimmed(bytes: Uint8Array): Uint8Array {
 
 function outcomeText(outcome: Record<string, number | undefined>): string {
   const parts = ["ok"];
-  if ("lastPosition" in outcome) parts.push(`last_position=${outcome.lastPosition ?? "null"}`);
-  if ("evictedRecords" in outcome) parts.push(`evicted_records=${outcome.evictedRecords}`);
+  if ("lastPosition" in outcome) {
+    parts.push(`last_position=${outcome.lastPosition ?? "null"}`);
+  }
+  if ("evictedRecords" in outcome) {
+    parts.push(`evicted_records=${outcome.evictedRecords}`);
+  }
   parts.push(`wal_bytes_written=${outcome.walBytesWritten}`);
   return parts.join(" ");
 }
 
 for (const name of names) {
-  const manifest = JSON.parse(readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"));
+  const manifest = JSON.parse(
+    readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"),
+  );
   if (!manifest.ops) continue; // derived fixtures (corrupted copies) have no ops
   test(`writing the operations of fixture ${name} gives the Rust crate's bytes`, async () => {
-    const dump = JSON.parse(readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"));
-    const payloadAt = (queue: string, position: number, length: number): Uint8Array => {
-      const found = dump.queues[queue]?.records.find((r: [number, string]) => r[0] === position);
-      return found ? new Uint8Array(Buffer.from(found[1], "base64")) : new Uint8Array(length);
+    const dump = JSON.parse(
+      readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"),
+    );
+    const payloadAt = (
+      queue: string,
+      position: number,
+      length: number,
+    ): Uint8Array => {
+      const found = dump.queues[queue]?.records.find((r: [number, string]) =>
+        r[0] === position
+      );
+      return found
+        ? new Uint8Array(Buffer.from(found[1], "base64"))
+        : new Uint8Array(length);
     };
     const dir = mkdtempSync(`${tmpdir()}/mrecordlog-compat-`);
     try {
@@ -59,7 +77,9 @@ for (const name of names) {
           } else if (op.op === "delete_queue") {
             result = outcomeText({ ...await log.deleteQueue(q) });
           } else if (op.op === "truncate") {
-            result = outcomeText({ ...await log.truncate(q, op.up_to_inclusive!) });
+            result = outcomeText({
+              ...await log.truncate(q, op.up_to_inclusive!),
+            });
           } else if (op.op === "persist") {
             await log.persist("fsync");
             continue;
@@ -82,13 +102,22 @@ for (const name of names) {
           : op.result!.startsWith("err MissingQueue")
           ? "err MissingQueueError"
           : op.result!;
-        assert.equal(result, expected, `${op.op} ${JSON.stringify(op).slice(0, 120)}`);
+        assert.equal(
+          result,
+          expected,
+          `${op.op} ${JSON.stringify(op).slice(0, 120)}`,
+        );
       }
       await log.close();
       for (const file of manifest.wal_files) {
-        const bytes = trimmed(new Uint8Array(readFileSync(`${dir}/${file.name}`)));
+        const bytes = trimmed(
+          new Uint8Array(readFileSync(`${dir}/${file.name}`)),
+        );
         assert.equal(bytes.length, file.len);
-        assert.equal(createHash("sha256").update(bytes).digest("hex"), file.sha256);
+        assert.equal(
+          createHash("sha256").update(bytes).digest("hex"),
+          file.sha256,
+        );
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,25 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { MultiRecordLog } from "../mod.ts";
 
-const FIXTURES = new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
-const names: string[] = JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
+const FIXTURES =
+  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
+const names: string[] =
+  JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
 
 interface Dump {
-  queues: Record<string, { records: [number, string][]; last_position: number | null }>;
+  queues: Record<
+    string,
+    { records: [number, string][]; last_position: number | null }
+  >;
 }
 
 function copyFixture(name: string): string {
@@ -42,14 +53,20 @@ test("every Rust fixture is listed and present", () => {
 
 for (const name of names) {
   test(`Rust fixture ${name} opens with the state the Rust crate reads`, async () => {
-    const expected: Dump = JSON.parse(readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"));
+    const expected: Dump = JSON.parse(
+      readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"),
+    );
     const dir = copyFixture(name);
     const warnings: string[] = [];
     try {
-      const log = await MultiRecordLog.open(dir, { onWarning: (w) => warnings.push(w) });
+      const log = await MultiRecordLog.open(dir, {
+        onWarning: (w) => warnings.push(w),
+      });
       assert.deepEqual(await stateOf(log), expected);
       // As many damaged frames as the Rust reader warned about, and a warning iff any.
-      const manifest = JSON.parse(readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"));
+      const manifest = JSON.parse(
+        readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"),
+      );
       const rustWarnings = (manifest.dump_stderr as string[])
         .filter((line) => line.includes("WARN")).length;
       assert.equal(log.summary().recovery.corruptionCount, rustWarnings);
