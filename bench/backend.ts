@@ -16,6 +16,14 @@ export interface RawFile {
   close(): void;
 }
 
+/** A file opened for plain sequential reads. */
+export interface RawReader {
+  /** Reads into `buffer` from where the last read ended; returns the bytes read, 0 at the end. */
+  read(buffer: Uint8Array): number;
+  /** Closes the file. */
+  close(): void;
+}
+
 /** A prepared SQLite statement. */
 export interface SqliteStatement {
   /** Runs the statement with positional parameters. */
@@ -45,12 +53,8 @@ export interface Backend {
    * the log pre-sizes its segments; writes start at offset 0.
    */
   createFile(path: string, size: number): RawFile;
-  /**
-   * Reads the first `limit` bytes of the file at `path` sequentially into
-   * `buffer`: filled if it can hold them all, else overwritten by each read.
-   * Returns the bytes read.
-   */
-  readFile(path: string, buffer: Uint8Array, limit: number): number;
+  /** Opens an existing file for plain sequential reads. */
+  openReader(path: string): RawReader;
   /** Opens (or creates) an SQLite database file. */
   openSqlite(path: string): SqliteDatabase;
   /** The command line that runs `script` with `args` in this runtime, all permissions and GC exposed. */

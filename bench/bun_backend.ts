@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import process from "node:process";
-import type { Backend, RawFile, SqliteDatabase } from "./backend.ts";
+import type { Backend, RawFile, RawReader, SqliteDatabase } from "./backend.ts";
 
 interface BunSqliteModule {
   Database: new (path: string) => SqliteDatabase;
@@ -37,23 +37,12 @@ export async function bunBackend(): Promise<Backend> {
         },
       };
     },
-    readFile(path: string, buffer: Uint8Array, limit: number): number {
+    openReader(path: string): RawReader {
       const fd = fs.openSync(path, "r");
-      try {
-        // A buffer that holds it all is filled; a smaller one is reused.
-        const fill = buffer.length >= limit;
-        let total = 0;
-        while (total < limit) {
-          const at = fill ? total : 0;
-          const want = Math.min(buffer.length - at, limit - total);
-          const n = fs.readSync(fd, buffer, at, want, null);
-          if (n === 0) break;
-          total += n;
-        }
-        return total;
-      } finally {
-        fs.closeSync(fd);
-      }
+      return {
+        read: (buffer) => fs.readSync(fd, buffer, 0, buffer.length, null),
+        close: () => fs.closeSync(fd),
+      };
     },
     openSqlite(path: string): SqliteDatabase {
       return new Database(path);

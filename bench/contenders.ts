@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { setImmediate } from "node:timers";
 import { MultiRecordLog } from "../mod.ts";
 import type { Backend } from "./backend.ts";
+import type { TimingHooks } from "./driver.ts";
 import type { BenchConfig, Workload } from "./workloads.ts";
 
 /** Who is measured. */
@@ -80,14 +81,6 @@ export function measurementPlan(
     add("floor-1MiB", keys.floorChunked);
     return { workload, measurements };
   });
-}
-
-/** Called around the timed part of an iteration (`deno bench`'s `b.start()`/`b.end()`). */
-export interface TimingHooks {
-  /** Just before the timed part. */
-  start(): void;
-  /** Just after it. */
-  end(): void;
 }
 
 interface Session {

@@ -1,5 +1,5 @@
 import { DatabaseSync } from "node:sqlite";
-import type { Backend, RawFile, SqliteDatabase } from "./backend.ts";
+import type { Backend, RawFile, RawReader, SqliteDatabase } from "./backend.ts";
 
 /** Deno: `Deno.FsFile.writeSync`/`syncDataSync`/`readSync` and `node:sqlite`. */
 export const denoBackend: Backend = {
@@ -24,23 +24,12 @@ export const denoBackend: Backend = {
       },
     };
   },
-  readFile(path: string, buffer: Uint8Array, limit: number): number {
-    using file = Deno.openSync(path, { read: true });
-    // A buffer that holds it all is filled; a smaller one is reused.
-    const fill = buffer.length >= limit;
-    let total = 0;
-    while (total < limit) {
-      const at = fill ? total : 0;
-      const want = Math.min(buffer.length - at, limit - total);
-      const n = file.readSync(
-        at === 0 && want === buffer.length
-          ? buffer
-          : buffer.subarray(at, at + want),
-      );
-      if (n === null || n === 0) break;
-      total += n;
-    }
-    return total;
+  openReader(path: string): RawReader {
+    const file = Deno.openSync(path, { read: true });
+    return {
+      read: (buffer) => file.readSync(buffer) ?? 0,
+      close: () => file.close(),
+    };
   },
   openSqlite(path: string): SqliteDatabase {
     return new DatabaseSync(path);

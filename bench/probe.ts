@@ -9,14 +9,17 @@
  *   `always/flush`) until `bytes` of payload are retained, and reports RSS
  *   and `resourceUsage()`.
  *
- * Prints one line of JSON ({@linkcode ProbeReport}).
+ * Prints one line of JSON ({@linkcode ProbeReport}); {@linkcode runProbe}
+ * runs it and parses that line.
  *
  * @module
  */
 
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
 import { MultiRecordLog } from "../mod.ts";
+import type { Backend } from "./backend.ts";
 
 /** What the probe prints. */
 export interface ProbeReport {
@@ -83,43 +86,67 @@ async function report(
   return out;
 }
 
-async function open(dir: string): Promise<ProbeReport> {
+/**
+ * Opens the log in `dir` (RSS taken before, after a full GC), runs `work` on
+ * it, and reports; `seconds` covers the open and the work.
+ */
+async function measure(
+  dir: string,
+  work: (log: MultiRecordLog) => Promise<void>,
+): Promise<ProbeReport> {
   fullGc();
   const before = rss();
   const t0 = performance.now();
   const log = await MultiRecordLog.open(dir);
+  await work(log);
   return await report(log, before, (performance.now() - t0) / 1000);
 }
 
-async function fill(dir: string, bytes: number): Promise<ProbeReport> {
+function fill(dir: string, bytes: number): Promise<ProbeReport> {
   const payloads: Uint8Array[] = [];
   for (let i = 0; i < 256; i++) {
     payloads.push(crypto.getRandomValues(new Uint8Array(256)));
   }
-  fullGc();
-  const before = rss();
-  const t0 = performance.now();
-  const log = await MultiRecordLog.open(dir);
-  await log.createQueue("memory");
-  while (log.retainedBytes < bytes) {
-    const left = Math.ceil((bytes - log.retainedBytes) / 256);
-    await log.appendRecords(
-      "memory",
-      undefined,
-      left >= payloads.length ? payloads : payloads.slice(0, left),
-    );
-  }
-  return await report(log, before, (performance.now() - t0) / 1000);
+  return measure(dir, async (log) => {
+    await log.createQueue("memory");
+    while (log.retainedBytes < bytes) {
+      const left = Math.ceil((bytes - log.retainedBytes) / 256);
+      await log.appendRecords(
+        "memory",
+        undefined,
+        left >= payloads.length ? payloads : payloads.slice(0, left),
+      );
+    }
+  });
 }
 
-const [mode, dir, bytes] = process.argv.slice(2);
-const result = mode === "open"
-  ? await open(dir)
-  : mode === "fill"
-  ? await fill(dir, Number(bytes))
-  : undefined;
-if (!result) {
-  console.error("usage: probe.ts open <dir> | fill <dir> <bytes>");
-  process.exit(2);
+/** Runs this script with `args` in a child process of the backend's runtime. */
+export function runProbe(backend: Backend, args: string[]): ProbeReport {
+  const script = new URL(import.meta.url).pathname;
+  const [command, ...rest] = backend.scriptCommand(script, args);
+  const child = spawnSync(command, rest, {
+    encoding: "utf8",
+    maxBuffer: 1 << 20,
+  });
+  if (child.status !== 0) {
+    throw new Error(
+      `probe ${args.join(" ")} failed (${child.status}): ${child.stderr}`,
+    );
+  }
+  const lines = child.stdout.trim().split("\n");
+  return JSON.parse(lines[lines.length - 1]) as ProbeReport;
 }
-console.log(JSON.stringify(result));
+
+if (import.meta.main) {
+  const [mode, dir, bytes] = process.argv.slice(2);
+  const result = mode === "open"
+    ? await measure(dir, () => Promise.resolve())
+    : mode === "fill"
+    ? await fill(dir, Number(bytes))
+    : undefined;
+  if (!result) {
+    console.error("usage: probe.ts open <dir> | fill <dir> <bytes>");
+    process.exit(2);
+  }
+  console.log(JSON.stringify(result));
+}

@@ -16,7 +16,8 @@
  * - `BENCH_SQLITE_PK=1`: give the SQLite table `PRIMARY KEY (queue, position)`
  *   (default: no index at all, the fastest SQLite can append);
  * - `BENCH_COLD=1`: also time recovery with the page cache dropped before
- *   each read and open (needs root: writes `/proc/sys/vm/drop_caches`).
+ *   each read and open (needs root: writes `/proc/sys/vm/drop_caches`);
+ * - `BENCH_VERBOSE=1`: also print every measured figure.
  *
  * Byte sizes accept a `KiB`, `MiB` or `GiB` suffix.
  *
@@ -83,6 +84,8 @@ export interface BenchConfig {
   sqlitePrimaryKey: boolean;
   /** Also measure recovery with a cold page cache. */
   cold: boolean;
+  /** Also print every measured figure. */
+  verbose: boolean;
 }
 
 const KiB = 1024;
@@ -111,6 +114,7 @@ export function benchConfig(): BenchConfig {
     tmpRoot: env.BENCH_TMPDIR || tmpdir(),
     sqlitePrimaryKey: env.BENCH_SQLITE_PK === "1",
     cold: env.BENCH_COLD === "1",
+    verbose: env.BENCH_VERBOSE === "1",
   };
 }
 
