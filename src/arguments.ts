@@ -57,3 +57,20 @@ export function checkPayload(value: unknown, name: string): Uint8Array {
   }
   return value;
 }
+
+/**
+ * Checks that `values` is an array of payloads (see `checkPayload`, whose
+ * errors name `name[i]`) and returns their total length.
+ */
+export function checkPayloads(values: unknown, name: string): number {
+  if (!Array.isArray(values)) throw new TypeError(`${name} must be an array`);
+  let bytes = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (!(value instanceof Uint8Array) || value.length > 0xffff_ffff) {
+      checkPayload(value, `${name}[${i}]`);
+    }
+    bytes += value.length;
+  }
+  return bytes;
+}

@@ -1,6 +1,6 @@
 import {
   checkOptionalPosition,
-  checkPayload,
+  checkPayloads,
   checkPosition,
   queueNameBytes,
 } from "./arguments.ts";
@@ -342,13 +342,7 @@ export class MultiRecordLog {
   ): Promise<AppendOutcome> {
     const q = this.#queue(queue);
     checkOptionalPosition(position, "position");
-    if (!Array.isArray(payloads)) {
-      throw new TypeError("payloads must be an array");
-    }
-    let bytes = 0;
-    for (let i = 0; i < payloads.length; i++) {
-      bytes += checkPayload(payloads[i], `payloads[${i}]`).length;
-    }
+    const bytes = checkPayloads(payloads, "payloads");
     this.#checkWritable();
     if (position !== undefined && position !== q.nextPosition) {
       if (position + 1 === q.nextPosition) {

@@ -4,7 +4,11 @@
  * @module
  */
 
-import { checkOptionalPosition, checkPayload } from "./arguments.ts";
+import {
+  checkOptionalPosition,
+  checkPayload,
+  checkPayloads,
+} from "./arguments.ts";
 import {
   LogClosedError,
   MemoryLimitError,
@@ -168,7 +172,7 @@ function goneError(log: MultiRecordLog, queue: string): Error | undefined {
 
 function toPayloads(chunk: unknown): Uint8Array[] {
   if (!Array.isArray(chunk)) return [checkPayload(chunk, "chunk")];
-  chunk.forEach((payload, i) => checkPayload(payload, `chunk[${i}]`));
+  checkPayloads(chunk, "chunk");
   return chunk;
 }
 
