@@ -1,6 +1,7 @@
 /**
  * Parsers of command-line values: positions, byte sizes, persist policies.
- * Each raises {@linkcode UsageError} on bad input.
+ * Each raises {@linkcode UsageError} on bad input. The ingest server's query
+ * parameters take positions the same way (`src/http_request.ts`).
  *
  * @module
  */

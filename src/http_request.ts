@@ -8,6 +8,7 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { queueNameBytes } from "./arguments.ts";
+import { parseOptionalPosition } from "./cli_options.ts";
 import { LengthPrefixDecoderStream } from "./length_prefix_decoder_stream.ts";
 import { LineSplitStream } from "./line_split_stream.ts";
 
@@ -116,23 +117,19 @@ function badQuery(message: string): HttpError {
   return new HttpError(400, "BadQuery", message);
 }
 
-/** An optional position parameter: digits, below 2^53. */
+/**
+ * An optional position parameter: digits, below 2^53, as the command line
+ * takes them ({@linkcode parseOptionalPosition}); a 400 otherwise.
+ */
 export function parsePositionParam(
   value: string | undefined,
   name: string,
 ): number | undefined {
-  if (value === undefined) return undefined;
-  const number = Number(value);
-  if (!/^[0-9]{1,16}$/.test(value) || !Number.isSafeInteger(number)) {
-    throw new HttpError(
-      400,
-      "BadPosition",
-      `${name} must be a non-negative integer below 2^53, got ${
-        JSON.stringify(value)
-      }`,
-    );
+  try {
+    return parseOptionalPosition(value, name);
+  } catch (error) {
+    throw new HttpError(400, "BadPosition", (error as Error).message);
   }
-  return number;
 }
 
 /** A boolean parameter: `true`, `1` or empty; `false` or `0`; absent is false. */

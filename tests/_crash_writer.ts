@@ -25,6 +25,7 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { writeSync } from "node:fs";
 import { MultiRecordLog } from "../mod.ts";
+import { mulberry32, tick, xorshiftFill } from "./_test_helpers.ts";
 
 /** The queues the writer appends to (created by the parent). */
 export const QUEUES: readonly string[] = ["q0", "q1", "q2"];
@@ -49,16 +50,21 @@ export function otherRuntime(): Runtime {
 }
 
 /**
- * The command line that runs this script under `runtime`: the running
- * executable for the current runtime, `node_modules/.bin/*` for the other.
+ * The start of a command line that runs a script under `runtime` with all
+ * permissions: the running executable for the current runtime,
+ * `node_modules/.bin/*` for the other.
  */
-export function writerCommand(runtime: Runtime, args: string[]): string[] {
+export function runtimeCommand(runtime: Runtime): string[] {
   const exe = runtime === currentRuntime()
     ? process.execPath
     : `${REPO}node_modules/.bin/${runtime}`;
-  return runtime === "deno"
-    ? [exe, "run", "-A", "--quiet", SCRIPT, ...args]
-    : [exe, SCRIPT, ...args];
+  return runtime === "deno" ? [exe, "run", "-A"] : [exe];
+}
+
+/** The command line that runs this script under `runtime`, quietly. */
+export function writerCommand(runtime: Runtime, args: string[]): string[] {
+  const quiet = runtime === "deno" ? ["--quiet"] : [];
+  return [...runtimeCommand(runtime), ...quiet, SCRIPT, ...args];
 }
 
 function hash32(a: number, b: number, c: number): number {
@@ -85,13 +91,7 @@ export function payloadFor(
   bytes[0] = queue;
   view.setUint32(1, position, true);
   view.setUint32(5, epoch, true);
-  let x = seed | 1;
-  for (let i = 9; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
+  xorshiftFill(bytes.subarray(9), seed | 1);
   return bytes;
 }
 
@@ -118,18 +118,6 @@ export function epochOf(
     if (expected[i] !== payload[i]) return undefined;
   }
   return epoch;
-}
-
-/** A small seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const encoder = new TextEncoder();
@@ -302,8 +290,15 @@ export function spawnWriter(runtime: Runtime, args: string[]): WriterProcess {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Kill statistics of no kill, to add to. */
+export function emptyKillStats(): KillStats {
+  return {
+    kills: 0,
+    recordsAcknowledged: 0,
+    recordsChecked: 0,
+    recordsRead: 0,
+    killsByRuntime: { deno: 0, bun: 0 },
+  };
 }
 
 /**
@@ -320,13 +315,7 @@ export async function runKillIterations(
   const random = mulberry32(options.seed);
   const runtimeOf = options.runtimeOf ??
     ((i: number) => (i % 4 === 3 ? otherRuntime() : currentRuntime()));
-  const stats: KillStats = {
-    kills: 0,
-    recordsAcknowledged: 0,
-    recordsChecked: 0,
-    recordsRead: 0,
-    killsByRuntime: { deno: 0, bun: 0 },
-  };
+  const stats = emptyKillStats();
   // What must be in the log: queue -> position -> epoch of the acknowledged write.
   const acked = QUEUES.map(() => new Map<number, number>());
   // Records at or below a truncation that may have happened may be gone.
@@ -433,7 +422,7 @@ export async function runKillIterations(
     // Mostly kill 20-80 ms into the writing; sometimes at any moment from
     // the spawn, which may be during open and recovery.
     if (random() < 0.15) {
-      await sleep(random() * 120);
+      await tick(random() * 120);
     } else {
       const ready = await child.waitFor((line) => line === "ready");
       if (!ready) {
@@ -441,7 +430,7 @@ export async function runKillIterations(
           `${label}: the writer ended before it was ready: ${child.stderr()}`,
         );
       }
-      await sleep(20 + random() * 60);
+      await tick(20 + random() * 60);
     }
     child.kill();
     const { signal, code } = await child.exit;

@@ -1,13 +1,15 @@
 /**
  * Shared helpers of the test suite: building log bytes by hand, reading them
- * back, temp directories, a file adapter whose fsyncs can be held, and a
- * plain dump of a log's state.
+ * back, seeded pseudo-random bytes, temp directories, the Rust fixtures,
+ * stream collectors, argument-error assertions, waiting helpers, a file
+ * adapter whose fsyncs can be held, and a plain dump of a log's state.
  *
  * @module
  */
 
+import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { BLOCK_SIZE, HEADER_SIZE } from "../src/frame.ts";
 import { FrameWriter } from "../src/frame_writer.ts";
@@ -42,18 +44,43 @@ export function hex(bytes: Uint8Array): string {
   return out;
 }
 
-/** Deterministic pseudo-random bytes (mulberry32 seeded by `seed`). */
-export function randomBytes(length: number, seed: number): Uint8Array {
+/**
+ * A small seeded PRNG (mulberry32) returning floats in [0, 1): the one
+ * pseudo-random generator of the test suite.
+ */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (t ^ (t >>> 14)) & 0xff;
-  }
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic pseudo-random bytes: the low byte of each {@linkcode mulberry32} draw. */
+export function randomBytes(length: number, seed: number): Uint8Array {
+  const random = mulberry32(seed);
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (random() * 4294967296) & 0xff;
   return out;
+}
+
+/**
+ * Fills `bytes` with the low bytes of a xorshift32 sequence started at
+ * `state` (a state of 0 gives zeros); returns `bytes`. Cheaper per byte than
+ * {@linkcode randomBytes}, for payloads that are only told apart.
+ */
+export function xorshiftFill(bytes: Uint8Array, state: number): Uint8Array {
+  let x = state;
+  for (let i = 0; i < bytes.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    bytes[i] = x & 0xff;
+  }
+  return bytes;
 }
 
 /** Concatenates byte arrays. */
@@ -63,6 +90,19 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   for (const part of parts) {
     out.set(part, at);
     at += part.length;
+  }
+  return out;
+}
+
+/** `records` framed by hand with u32 little-endian length prefixes. */
+export function lengthPrefixed(records: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(records.reduce((n, r) => n + 4 + r.length, 0));
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const record of records) {
+    view.setUint32(at, record.length, true);
+    out.set(record, at + 4);
+    at += 4 + record.length;
   }
   return out;
 }
@@ -77,16 +117,92 @@ export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Runs `fn` with a fresh temp directory, removed afterwards. */
+/** Runs `fn` with a fresh temp directory (named from `prefix`), removed afterwards. */
 export async function withTempDir<T>(
   fn: (dir: string) => Promise<T> | T,
+  prefix?: string,
 ): Promise<T> {
-  const dir = tempDir();
+  const dir = tempDir(prefix);
   try {
     return await fn(dir);
   } finally {
     removeDir(dir);
   }
+}
+
+/**
+ * The folder of the Rust-written fixtures (read-only: copy a fixture's `wal`
+ * folder before opening it), ending with `/`.
+ */
+export const RUST_FIXTURES: string =
+  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
+
+/** The names of the Rust fixtures, as `index.json` lists them. */
+export function rustFixtureNames(): string[] {
+  return JSON.parse(readFileSync(`${RUST_FIXTURES}index.json`, "utf8"))
+    .fixtures;
+}
+
+/** A JSON file of a Rust fixture (`manifest.json`, `dump.json`), parsed. */
+// deno-lint-ignore no-explicit-any
+export function rustFixtureJson(name: string, file: string): any {
+  return JSON.parse(readFileSync(`${RUST_FIXTURES}${name}/${file}`, "utf8"));
+}
+
+/** Writes `chunks` through `stream` and collects its output chunks. */
+export async function pipeChunks<I, O>(
+  stream: TransformStream<I, O>,
+  chunks: I[],
+): Promise<O[]> {
+  const source = new ReadableStream<I>({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+  const out: O[] = [];
+  for await (const chunk of source.pipeThrough(stream)) out.push(chunk);
+  return out;
+}
+
+/** The error classes {@linkcode throwsNaming} and {@linkcode rejectsNaming} take. */
+export type ArgumentErrorClass = typeof TypeError | typeof RangeError;
+
+function namesIt(
+  type: ArgumentErrorClass,
+  name: string,
+  context: string | undefined,
+): (error: unknown) => true {
+  return (error) => {
+    assert.ok(
+      error instanceof type,
+      `${error} is not a ${type.name}${context ? ` (${context})` : ""}`,
+    );
+    assert.ok(
+      (error as Error).message.includes(name),
+      `"${(error as Error).message}" does not name ${name}`,
+    );
+    return true;
+  };
+}
+
+/** Asserts `fn` throws `type` with a message naming `name`; `context` labels a failure. */
+export function throwsNaming(
+  fn: () => unknown,
+  type: ArgumentErrorClass,
+  name: string,
+  context?: string,
+): void {
+  assert.throws(fn, namesIt(type, name, context));
+}
+
+/** Asserts the promise `fn` returns rejects with `type` and a message naming `name`. */
+export async function rejectsNaming(
+  fn: () => Promise<unknown>,
+  type: ArgumentErrorClass,
+  name: string,
+): Promise<void> {
+  await assert.rejects(fn, namesIt(type, name, undefined));
 }
 
 /** Options of {@linkcode frameBytes}. */
@@ -392,6 +508,47 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
   return true;
+}
+
+/**
+ * Resolves after `ms` milliseconds; by default once the pending microtasks
+ * and one macrotask ran.
+ */
+export function tick(ms = 0): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether `promise` is still pending after {@linkcode tick}`(ms)`. */
+export async function isPending(
+  promise: Promise<unknown>,
+  ms = 0,
+): Promise<boolean> {
+  const marker = Symbol("pending");
+  const result = await Promise.race([
+    promise.then(() => undefined, () => undefined),
+    tick(ms).then(() => marker),
+  ]);
+  return result === marker;
+}
+
+/**
+ * Counts the change listeners `log` holds, by wrapping its `onChange`;
+ * returns the counter.
+ */
+export function countListeners(log: MultiRecordLog): () => number {
+  let live = 0;
+  const onChange = log.onChange.bind(log);
+  log.onChange = (listener) => {
+    live++;
+    const unsubscribe = onChange(listener);
+    let done = false;
+    return () => {
+      if (!done) live--;
+      done = true;
+      unsubscribe();
+    };
+  };
+  return () => live;
 }
 
 /**

@@ -8,39 +8,14 @@ import {
   queueNameBytes,
 } from "../src/arguments.ts";
 import { MemoryFileAdapter, MultiRecordLog } from "../mod.ts";
-import { utf8 } from "./_test_helpers.ts";
+import {
+  type ArgumentErrorClass,
+  rejectsNaming,
+  throwsNaming,
+  utf8,
+} from "./_test_helpers.ts";
 
-type ErrorClass = typeof TypeError | typeof RangeError;
-
-/** Asserts `fn` throws `type` with a message naming `name`. */
-function throwsNaming(fn: () => unknown, type: ErrorClass, name: string): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof type, `${error} is not a ${type.name}`);
-    assert.ok(
-      (error as Error).message.includes(name),
-      `"${(error as Error).message}" does not name ${name}`,
-    );
-    return true;
-  });
-}
-
-/** Asserts the promise rejects with `type` and a message naming `name`. */
-async function rejectsNaming(
-  fn: () => Promise<unknown>,
-  type: ErrorClass,
-  name: string,
-): Promise<void> {
-  await assert.rejects(fn, (error: unknown) => {
-    assert.ok(error instanceof type, `${error} is not a ${type.name}`);
-    assert.ok(
-      (error as Error).message.includes(name),
-      `"${(error as Error).message}" does not name ${name}`,
-    );
-    return true;
-  });
-}
-
-const BAD_POSITIONS: [unknown, ErrorClass][] = [
+const BAD_POSITIONS: [unknown, ArgumentErrorClass][] = [
   [NaN, RangeError],
   [-1, RangeError],
   [1.5, RangeError],
@@ -137,7 +112,7 @@ describe("argument checks of the MultiRecordLog API", () => {
 
   it("checks queue names everywhere", async () => {
     const log = await openLog();
-    const bad: [unknown, ErrorClass][] = [
+    const bad: [unknown, ArgumentErrorClass][] = [
       [1, TypeError],
       ["", RangeError],
       ["\udfff", TypeError],

@@ -11,6 +11,7 @@ import {
   PositionInPastError,
   QueueAlreadyExistsError,
 } from "../mod.ts";
+import { tick } from "./_test_helpers.ts";
 
 const DIR = "/args/wal";
 const SEGMENT_BYTES = 65_536;
@@ -74,18 +75,21 @@ function holey(): Uint8Array[] {
   return payloads;
 }
 
+/** The file operation counters a refused call must leave as they were. */
+const OP_COUNTERS = [
+  "writes",
+  "bytesWritten",
+  "syncs",
+  "syncDirs",
+  "opens",
+  "removes",
+  "renames",
+  "truncates",
+] as const;
+
 /** Everything a call might change: file operations, file bytes, state. */
 function fingerprint(fs: MemoryFileAdapter, log: MultiRecordLog): string {
-  const {
-    writes,
-    bytesWritten,
-    syncs,
-    syncDirs,
-    opens,
-    removes,
-    renames,
-    truncates,
-  } = fs.stats;
+  const stats = fs.stats;
   const files = fs.listFiles(DIR).map((name) => {
     const bytes = fs.readFileBytes(`${DIR}/${name}`);
     return `${name}:${bytes.length}:${crc32(bytes)}`;
@@ -94,16 +98,7 @@ function fingerprint(fs: MemoryFileAdapter, log: MultiRecordLog): string {
     `${q}:${log.lastPosition(q)}:${[...log.range(q)].map((r) => r.position)}`
   );
   return JSON.stringify({
-    ops: [
-      writes,
-      bytesWritten,
-      syncs,
-      syncDirs,
-      opens,
-      removes,
-      renames,
-      truncates,
-    ],
+    ops: OP_COUNTERS.map((counter) => stats[counter]),
     files,
     queues,
     usage: log.resourceUsage(),
@@ -127,10 +122,6 @@ async function fixture(): Promise<
     await log.appendRecord("q", undefined, new Uint8Array(5).fill(i));
   }
   return { fs, log };
-}
-
-function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 type Expected = RegExp | (new (...args: never[]) => Error);

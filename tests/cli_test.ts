@@ -4,15 +4,13 @@ import { Buffer } from "node:buffer";
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync } from "node:fs";
 import process from "node:process";
-import { removeDir, tempDir } from "./_test_helpers.ts";
+import { currentRuntime, runtimeCommand } from "./_crash_writer.ts";
+import { lengthPrefixed, RUST_FIXTURES, withTempDir } from "./_test_helpers.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CLI = `${ROOT}cli.ts`;
-const FIXTURES = `${ROOT}../shared/fixtures/rust-wal/`;
 /** The runtime these tests run under runs the tool too. */
-const RUNTIME = "Deno" in globalThis
-  ? [`${ROOT}node_modules/.bin/deno`, "run", "-A"]
-  : [`${ROOT}node_modules/.bin/bun`];
+const RUNTIME = runtimeCommand(currentRuntime());
 
 interface Run {
   status: number | null;
@@ -59,23 +57,11 @@ function ok(run: Run): Run {
   return run;
 }
 
-function lengthPrefixed(records: Uint8Array[]): Uint8Array {
-  return Buffer.concat(records.flatMap((r) => {
-    const prefix = Buffer.alloc(4);
-    prefix.writeUInt32LE(r.length);
-    return [prefix, r];
-  }));
-}
-
-function withDir(fn: (dir: string) => Promise<void> | void) {
-  return async () => {
-    const dir = tempDir("mrecordlog-cli-");
-    try {
-      await fn(dir);
-    } finally {
-      removeDir(dir);
-    }
-  };
+/** A test body running `fn` with a fresh temp dir, removed after. */
+function withDir(
+  fn: (dir: string) => Promise<void> | void,
+): () => Promise<void> {
+  return () => withTempDir(fn, "mrecordlog-cli-");
 }
 
 describe("cli", () => {
@@ -262,7 +248,7 @@ describe("cli", () => {
       const intact = ok(cli(["verify", dir]));
       assert.match(intact.out, /^wal-00000000000000000000 .*intact$/m);
       assert.match(intact.out, /^intact: 1 file\(s\)/m);
-      cpSync(`${FIXTURES}corrupted-middle-payload/wal`, `${dir}/bad`, {
+      cpSync(`${RUST_FIXTURES}corrupted-middle-payload/wal`, `${dir}/bad`, {
         recursive: true,
       });
       const bad = cli(["verify", `${dir}/bad`]);

@@ -6,6 +6,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { CorruptionError, MemoryFileAdapter, MultiRecordLog } from "../mod.ts";
+import { xorshiftFill } from "./_test_helpers.ts";
 
 const BLOCK = 32_768;
 const SEGMENT_BYTES = 4 * BLOCK;
@@ -33,15 +34,7 @@ interface Built {
 }
 
 function payloadOf(seed: number, length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  let x = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
+  return xorshiftFill(new Uint8Array(length), (seed * 2654435761) >>> 0);
 }
 
 /** Builds a log of about 2.1 blocks: small, multi-frame and multi-item records in 2 queues. */

@@ -5,26 +5,20 @@
 // See tests/_crash_writer.ts for the writer and the checks.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import {
   currentRuntime,
   otherRuntime,
   runKillIterations,
 } from "./_crash_writer.ts";
+import { withTempDir } from "./_test_helpers.ts";
 
 const TIMEOUT = { timeout: 180_000 };
-
-function tempDir(): string {
-  return mkdtempSync(`${tmpdir()}/mrecordlog-kill-`);
-}
 
 test(
   "always/fsync: 100 SIGKILLs lose no acknowledged record",
   TIMEOUT,
-  async () => {
-    const dir = tempDir();
-    try {
+  () =>
+    withTempDir(async (dir) => {
       const stats = await runKillIterations({
         dir,
         action: "fsync",
@@ -36,18 +30,14 @@ test(
       assert.equal(stats.killsByRuntime[otherRuntime()], 25);
       // The writers did write: the checks are not vacuous.
       assert.ok(stats.recordsAcknowledged > 100 * 5, JSON.stringify(stats));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+    }, "mrecordlog-kill-"),
 );
 
 test(
   "always/flush: a process crash loses nothing handed to the OS",
   TIMEOUT,
-  async () => {
-    const dir = tempDir();
-    try {
+  () =>
+    withTempDir(async (dir) => {
       const stats = await runKillIterations({
         dir,
         action: "flush",
@@ -58,8 +48,5 @@ test(
       assert.equal(stats.kills, 12);
       assert.equal(stats.killsByRuntime[otherRuntime()], 6);
       assert.ok(stats.recordsAcknowledged > 12 * 5, JSON.stringify(stats));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  },
+    }, "mrecordlog-kill-"),
 );

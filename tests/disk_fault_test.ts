@@ -6,7 +6,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  type AdapterFile,
   type FileAdapter,
   LogFailedError,
   LogLockedError,
@@ -14,72 +13,13 @@ import {
   MultiRecordLog,
   type OpenOptions,
 } from "../mod.ts";
+import { GatedFileAdapter, tick, xorshiftFill } from "./_test_helpers.ts";
 
 const DIR = "/disk/wal";
 const SEGMENT_BYTES = 65_536;
 
 function payload(seed: number, size: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = (seed * 2654435761) | 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
-}
-
-/** Wraps a memory adapter so that `syncData` can be held until released. */
-class HeldSyncAdapter implements FileAdapter {
-  readonly inner: MemoryFileAdapter;
-  hold = false;
-  #waiting: (() => void)[] = [];
-
-  constructor(inner: MemoryFileAdapter) {
-    this.inner = inner;
-  }
-
-  release(): void {
-    this.hold = false;
-    for (const go of this.#waiting.splice(0)) go();
-  }
-
-  wait(): Promise<void> {
-    if (!this.hold) return Promise.resolve();
-    return new Promise((resolve) => this.#waiting.push(resolve));
-  }
-
-  mkdir(path: string): void {
-    this.inner.mkdir(path);
-  }
-  listFiles(dir: string): string[] {
-    return this.inner.listFiles(dir);
-  }
-  open(path: string, options: { create: boolean }): AdapterFile {
-    const file = this.inner.open(path, options);
-    return {
-      read: (buffer, offset) => file.read(buffer, offset),
-      write: (bytes, offset) => file.write(bytes, offset),
-      truncate: (length) => file.truncate(length),
-      size: () => file.size(),
-      syncData: async () => {
-        await this.wait();
-        await file.syncData();
-      },
-      syncDataSync: () => file.syncDataSync(),
-      close: () => file.close(),
-    };
-  }
-  rename(from: string, to: string): void {
-    this.inner.rename(from, to);
-  }
-  remove(path: string): void {
-    this.inner.remove(path);
-  }
-  syncDir(dir: string): void {
-    this.inner.syncDir(dir);
-  }
+  return xorshiftFill(new Uint8Array(size), (seed * 2654435761) | 1);
 }
 
 function options(fileAdapter: FileAdapter): OpenOptions {
@@ -138,6 +78,17 @@ function assertHolds(
       );
     }
   }
+}
+
+/** Reopens the log on `fileAdapter`, applies {@linkcode assertHolds} to it, and closes it. */
+async function assertReopenHolds(
+  fileAdapter: FileAdapter,
+  acked: Acked,
+  maybe?: Acked,
+): Promise<void> {
+  const again = await MultiRecordLog.open(DIR, options(fileAdapter));
+  assertHolds(again, acked, maybe);
+  await again.close();
 }
 
 function isLogFailed(code: string): (error: unknown) => boolean {
@@ -244,9 +195,7 @@ describe("ENOSPC part way through a record", () => {
       const { lastPosition } = await again.appendRecord("a", undefined, bytes);
       acked.get("a")!.set(lastPosition!, bytes);
       await again.close();
-      const third = await MultiRecordLog.open(DIR, options(fs));
-      assertHolds(third, acked);
-      await third.close();
+      await assertReopenHolds(fs, acked);
     });
   }
 
@@ -268,9 +217,7 @@ describe("ENOSPC part way through a record", () => {
     // ...but after the power loss it names no live open log, and is taken over.
     for (const mode of ["keep", "drop", "torn"] as const) {
       const after = fs.crash({ mode });
-      const again = await MultiRecordLog.open(DIR, options(after));
-      assertHolds(again, acked);
-      await again.close();
+      await assertReopenHolds(after, acked);
     }
   });
 });
@@ -278,7 +225,7 @@ describe("ENOSPC part way through a record", () => {
 describe("EIO on fsync", () => {
   test("fails the commit and every append pending behind it", async () => {
     const fs = new MemoryFileAdapter();
-    const disk = new HeldSyncAdapter(fs);
+    const disk = new GatedFileAdapter(fs);
     const { log, acked } = await logWithRecords(disk);
     const maybe: Acked = new Map([["a", new Map()], ["b", new Map()]]);
     const append = (queue: string, seed: number) => {
@@ -289,10 +236,10 @@ describe("EIO on fsync", () => {
       return log.appendRecord(queue, undefined, bytes);
     };
     fs.injectFault({ op: "sync", kind: "error", code: "EIO" });
-    disk.hold = true;
+    disk.hold();
     // Two appends share a commit whose fsync is held...
     const first = [append("a", 1), append("b", 2)];
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await tick(5);
     // ...and two more wait behind it for the next one.
     const behind = [append("a", 3), append("a", 4)];
     disk.release();
@@ -308,9 +255,7 @@ describe("EIO on fsync", () => {
     // may be there (they reached the page cache). Acknowledged ones are there.
     for (const mode of ["drop", "keep", "torn"] as const) {
       const after = fs.crash({ mode });
-      const again = await MultiRecordLog.open(DIR, options(after));
-      assertHolds(again, acked, maybe);
-      await again.close();
+      await assertReopenHolds(after, acked, maybe);
     }
   });
 
@@ -326,9 +271,11 @@ describe("EIO on fsync", () => {
     );
     await assertRefusesWrites(log, fs, "EIO");
     await log.close();
-    const again = await MultiRecordLog.open(DIR, options(fs));
-    assertHolds(again, acked, new Map([["b", new Map([[position, bytes]])]]));
-    await again.close();
+    await assertReopenHolds(
+      fs,
+      acked,
+      new Map([["b", new Map([[position, bytes]])]]),
+    );
   });
 
   test("while rolling to a new file fails the append", async () => {
@@ -346,9 +293,7 @@ describe("EIO on fsync", () => {
     assert.ok(log.summary().files.length <= fileCount + 1);
     await log.close();
     const after = fs.crash({ mode: "drop" });
-    const again = await MultiRecordLog.open(DIR, options(after));
-    assertHolds(again, acked);
-    await again.close();
+    await assertReopenHolds(after, acked);
   });
 });
 
@@ -364,9 +309,7 @@ describe("other faults", () => {
     await assertRefusesWrites(log, fs, "ENOSPC");
     const closing = await log.close().then(() => "closed", (e) => String(e));
     // Closing released the directory...
-    const again = await MultiRecordLog.open(DIR, options(fs));
-    assertHolds(again, acked);
-    await again.close();
+    await assertReopenHolds(fs, acked);
     // ...and did not throw.
     assert.equal(closing, "closed");
   });
@@ -425,9 +368,7 @@ describe("other faults", () => {
         fault.op,
       );
       assert.equal(fs.pendingFaults, 0, fault.op);
-      const again = await MultiRecordLog.open(DIR, options(fs));
-      assertHolds(again, acked);
-      await again.close();
+      await assertReopenHolds(fs, acked);
     }
   });
 });

@@ -9,11 +9,14 @@ import { MultiRecordLog } from "../src/multi_record_log.ts";
 import { createQueueReadable } from "../src/queue_readable_stream.ts";
 import { createQueueWritable } from "../src/queue_writable_stream.ts";
 import { RecordBatchStream } from "../src/record_batch_stream.ts";
-import { hex, randomBytes, text, utf8, withTempDir } from "./_test_helpers.ts";
-
-function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
+import {
+  hex,
+  randomBytes,
+  text,
+  tick,
+  utf8,
+  withTempDir,
+} from "./_test_helpers.ts";
 
 /** Chunk sizes the server cycles through. */
 const CHUNK_SIZES = [7, 1000, 65537];
@@ -74,6 +77,19 @@ function serve(bytes: Uint8Array): Server {
   };
 }
 
+/** Runs `fn` with a server serving `bytes` and a fresh temp dir; closes and removes both after. */
+async function withServerAndDir(
+  bytes: Uint8Array,
+  fn: (url: string, dir: string) => Promise<void>,
+): Promise<void> {
+  const server = serve(bytes);
+  try {
+    await withTempDir((dir) => fn(server.url, dir));
+  } finally {
+    await server.close();
+  }
+}
+
 /** About `bytes` of NDJSON lines of varied lengths, and the lines. */
 function ndjson(bytes: number): { body: Uint8Array; lines: string[] } {
   const lines: string[] = [];
@@ -108,116 +124,101 @@ async function assertLines(
 describe("fetch ingest", () => {
   test("4 MiB of NDJSON: fetch -> LineSplitStream -> RecordBatchStream -> writable -> readable", async () => {
     const { body, lines } = ndjson(4 * 1024 * 1024);
-    const server = serve(body);
-    try {
-      await withTempDir(async (dir) => {
-        {
-          await using log = await MultiRecordLog.open(dir);
-          await log.createQueue("events");
-          // A follower started before the ingest sees every record, in order.
-          const following = Array.fromAsync(
-            createQueueReadable(log, "events", {
-              follow: true,
-              to: lines.length - 1,
-            }),
-          );
-          const response = await fetch(server.url);
-          assert.equal(response.status, 200);
-          await response.body!
-            .pipeThrough(new LineSplitStream())
-            .pipeThrough(new RecordBatchStream())
-            .pipeTo(createQueueWritable(log, "events"));
-          assert.equal(log.lastPosition("events"), lines.length - 1);
-          await assertLines(log, "events", lines);
-          const followed: LogRecord[] = await following;
-          assert.equal(followed.length, lines.length);
-          followed.forEach((record, i) => {
-            assert.equal(record.position, i);
-            assert.equal(text(record.payload), lines[i]);
-          });
-        }
-        await using again = await MultiRecordLog.open(dir);
-        await assertLines(again, "events", lines);
-      });
-    } finally {
-      await server.close();
-    }
+    await withServerAndDir(body, async (url, dir) => {
+      {
+        await using log = await MultiRecordLog.open(dir);
+        await log.createQueue("events");
+        // A follower started before the ingest sees every record, in order.
+        const following = Array.fromAsync(
+          createQueueReadable(log, "events", {
+            follow: true,
+            to: lines.length - 1,
+          }),
+        );
+        const response = await fetch(url);
+        assert.equal(response.status, 200);
+        await response.body!
+          .pipeThrough(new LineSplitStream())
+          .pipeThrough(new RecordBatchStream())
+          .pipeTo(createQueueWritable(log, "events"));
+        assert.equal(log.lastPosition("events"), lines.length - 1);
+        await assertLines(log, "events", lines);
+        const followed: LogRecord[] = await following;
+        assert.equal(followed.length, lines.length);
+        followed.forEach((record, i) => {
+          assert.equal(record.position, i);
+          assert.equal(text(record.payload), lines[i]);
+        });
+      }
+      await using again = await MultiRecordLog.open(dir);
+      await assertLines(again, "events", lines);
+    });
   });
 
   test("an ingest larger than the memory limit flows through a consumer that truncates", async () => {
     const { body, lines } = ndjson(2 * 1024 * 1024);
     const limit = 128 * 1024;
-    const server = serve(body);
-    try {
-      await withTempDir(async (dir) => {
-        await using log = await MultiRecordLog.open(dir, {
-          memoryLimitBytes: limit,
-        });
-        await log.createQueue("events");
-        // Counts the appends refused at the memory limit.
-        let refused = 0;
-        const appendRecords = log.appendRecords.bind(log);
-        log.appendRecords = async (...args) => {
-          try {
-            return await appendRecords(...args);
-          } catch (error) {
-            if (error instanceof MemoryLimitError) refused++;
-            throw error;
-          }
-        };
-        const consuming = (async () => {
-          let i = 0;
-          const records = createQueueReadable(log, "events", {
-            follow: true,
-            to: lines.length - 1,
-          });
-          for await (const record of records) {
-            assert.equal(record.position, i);
-            assert.equal(text(record.payload), lines[i]);
-            assert.ok(log.retainedBytes <= limit);
-            // A slowish consumer, truncating what it read once half full.
-            if (i % 500 === 0) await tick();
-            if (log.retainedBytes > limit / 2) {
-              await log.truncate("events", i);
-            }
-            i++;
-          }
-          return i;
-        })();
-        const response = await fetch(server.url);
-        await response.body!
-          .pipeThrough(new LineSplitStream())
-          .pipeThrough(new RecordBatchStream({ maxBytes: 16 * 1024 }))
-          .pipeTo(createQueueWritable(log, "events"));
-        assert.equal(await consuming, lines.length);
-        // The log did fill up, so the writer had to wait for the consumer.
-        assert.ok(refused > 0);
+    await withServerAndDir(body, async (url, dir) => {
+      await using log = await MultiRecordLog.open(dir, {
+        memoryLimitBytes: limit,
       });
-    } finally {
-      await server.close();
-    }
+      await log.createQueue("events");
+      // Counts the appends refused at the memory limit.
+      let refused = 0;
+      const appendRecords = log.appendRecords.bind(log);
+      log.appendRecords = async (...args) => {
+        try {
+          return await appendRecords(...args);
+        } catch (error) {
+          if (error instanceof MemoryLimitError) refused++;
+          throw error;
+        }
+      };
+      const consuming = (async () => {
+        let i = 0;
+        const records = createQueueReadable(log, "events", {
+          follow: true,
+          to: lines.length - 1,
+        });
+        for await (const record of records) {
+          assert.equal(record.position, i);
+          assert.equal(text(record.payload), lines[i]);
+          assert.ok(log.retainedBytes <= limit);
+          // A slowish consumer, truncating what it read once half full.
+          if (i % 500 === 0) await tick();
+          if (log.retainedBytes > limit / 2) {
+            await log.truncate("events", i);
+          }
+          i++;
+        }
+        return i;
+      })();
+      const response = await fetch(url);
+      await response.body!
+        .pipeThrough(new LineSplitStream())
+        .pipeThrough(new RecordBatchStream({ maxBytes: 16 * 1024 }))
+        .pipeTo(createQueueWritable(log, "events"));
+      assert.equal(await consuming, lines.length);
+      // The log did fill up, so the writer had to wait for the consumer.
+      assert.ok(refused > 0);
+    });
   });
 
   test("NDJSON one record per write, without batching", async () => {
     const { body, lines } = ndjson(256 * 1024);
-    const server = serve(body);
-    try {
-      await withTempDir(async (dir) => {
-        {
-          await using log = await MultiRecordLog.open(dir);
-          await log.createQueue("events");
-          const response = await fetch(server.url);
-          await response.body!
-            .pipeThrough(new LineSplitStream())
-            .pipeTo(createQueueWritable(log, "events"));
-          await assertLines(log, "events", lines);
-        }
-        await using again = await MultiRecordLog.open(dir);
-        await assertLines(again, "events", lines);
-      });
-    } finally {
-      await server.close();
-    }
+    await withServerAndDir(body, async (url, dir) => {
+      {
+        await using log = await MultiRecordLog.open(dir);
+        await log.createQueue("events");
+        const response = await fetch(url);
+        await response.body!
+          .pipeThrough(new LineSplitStream())
+          .pipeTo(createQueueWritable(log, "events"));
+        await assertLines(log, "events", lines);
+      }
+      await using again = await MultiRecordLog.open(dir);
+      await assertLines(again, "events", lines);
+    });
   });
 
   test("length-prefixed binary records round-trip through encoder, HTTP, decoder and the log", async () => {
@@ -235,46 +236,41 @@ describe("fetch ingest", () => {
         ),
       ).arrayBuffer(),
     );
-    const server = serve(encoded);
-    try {
-      await withTempDir(async (dir) => {
-        {
-          await using log = await MultiRecordLog.open(dir);
-          await log.createQueue("bin");
-          const response = await fetch(server.url);
-          await response.body!
-            .pipeThrough(new LengthPrefixDecoderStream())
-            .pipeThrough(new RecordBatchStream({ maxRecords: 50 }))
-            .pipeTo(createQueueWritable(log, "bin"));
-          assert.equal(log.lastPosition("bin"), records.length - 1);
-        }
-        await using again = await MultiRecordLog.open(dir);
-        let i = 0;
-        for await (const record of createQueueReadable(again, "bin")) {
-          assert.equal(record.position, i);
-          assert.equal(hex(record.payload), hex(records[i]));
-          i++;
-        }
-        assert.equal(i, records.length);
-        // And back out as the very same bytes.
-        const out = new Uint8Array(
-          await new Response(
-            createQueueReadable(again, "bin")
-              .pipeThrough(
-                new TransformStream<LogRecord, Uint8Array>({
-                  transform(record, controller): void {
-                    controller.enqueue(record.payload);
-                  },
-                }),
-              )
-              .pipeThrough(new LengthPrefixEncoderStream()),
-          ).arrayBuffer(),
-        );
-        assert.equal(out.length, encoded.length);
-        assert.ok(out.every((byte, j) => byte === encoded[j]));
-      });
-    } finally {
-      await server.close();
-    }
+    await withServerAndDir(encoded, async (url, dir) => {
+      {
+        await using log = await MultiRecordLog.open(dir);
+        await log.createQueue("bin");
+        const response = await fetch(url);
+        await response.body!
+          .pipeThrough(new LengthPrefixDecoderStream())
+          .pipeThrough(new RecordBatchStream({ maxRecords: 50 }))
+          .pipeTo(createQueueWritable(log, "bin"));
+        assert.equal(log.lastPosition("bin"), records.length - 1);
+      }
+      await using again = await MultiRecordLog.open(dir);
+      let i = 0;
+      for await (const record of createQueueReadable(again, "bin")) {
+        assert.equal(record.position, i);
+        assert.equal(hex(record.payload), hex(records[i]));
+        i++;
+      }
+      assert.equal(i, records.length);
+      // And back out as the very same bytes.
+      const out = new Uint8Array(
+        await new Response(
+          createQueueReadable(again, "bin")
+            .pipeThrough(
+              new TransformStream<LogRecord, Uint8Array>({
+                transform(record, controller): void {
+                  controller.enqueue(record.payload);
+                },
+              }),
+            )
+            .pipeThrough(new LengthPrefixEncoderStream()),
+        ).arrayBuffer(),
+      );
+      assert.equal(out.length, encoded.length);
+      assert.ok(out.every((byte, j) => byte === encoded[j]));
+    });
   });
 });

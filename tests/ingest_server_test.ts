@@ -8,7 +8,7 @@ import {
   type ServeIngestOptions,
 } from "../src/ingest_server.ts";
 import { MultiRecordLog } from "../src/multi_record_log.ts";
-import { removeDir, tempDir, waitFor } from "./_test_helpers.ts";
+import { lengthPrefixed, waitFor, withTempDir } from "./_test_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -18,14 +18,14 @@ async function withServer(
   options: ServeIngestOptions,
   fn: (server: IngestServer, dir: string) => Promise<void>,
 ): Promise<void> {
-  const dir = tempDir("mrecordlog-server-");
-  const server = await serveIngest(dir, { port: 0, ...options });
-  try {
-    await fn(server, dir);
-  } finally {
-    await server.close();
-    removeDir(dir);
-  }
+  await withTempDir(async (dir) => {
+    const server = await serveIngest(dir, { port: 0, ...options });
+    try {
+      await fn(server, dir);
+    } finally {
+      await server.close();
+    }
+  }, "mrecordlog-server-");
 }
 
 /** A JSON line of about 100 bytes, record `i`. */
@@ -46,20 +46,6 @@ function ndjsonBody(from: number, count: number): ReadableStream<Uint8Array> {
       controller.enqueue(encoder.encode(text));
     },
   });
-}
-
-/** Records framed with u32 little-endian length prefixes. */
-function lengthPrefixed(records: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = Buffer.alloc(records.reduce((n, r) => n + 4 + r.length, 0));
-  let at = 0;
-  for (const record of records) {
-    out.writeUInt32LE(record.length, at);
-    out.set(record, at + 4);
-    at += 4 + record.length;
-  }
-  return new Uint8Array(
-    out.buffer.slice(out.byteOffset, out.byteOffset + out.length),
-  );
 }
 
 interface Line {
@@ -581,9 +567,8 @@ describe("ingest server", () => {
     });
   });
 
-  test("a restarted server finds the data; close ends open streams", async () => {
-    const dir = tempDir("mrecordlog-server-");
-    try {
+  test("a restarted server finds the data; close ends open streams", () =>
+    withTempDir(async (dir) => {
       let server = await serveIngest(dir, {
         port: 0,
         openOptions: { persistPolicy: { kind: "always", action: "fsync" } },
@@ -616,14 +601,10 @@ describe("ingest server", () => {
       const log = await MultiRecordLog.open(dir);
       assert.equal(log.lastPosition("keep"), 1000);
       await log.close();
-    } finally {
-      removeDir(dir);
-    }
-  });
+    }, "mrecordlog-server-"));
 
-  test("closing the server answers an append in progress with 503", async () => {
-    const dir = tempDir("mrecordlog-server-");
-    try {
+  test("closing the server answers an append in progress with 503", () =>
+    withTempDir(async (dir) => {
       const server = await serveIngest(dir, {
         port: 0,
         shutdownTimeoutMs: 200,
@@ -669,40 +650,36 @@ describe("ingest server", () => {
       const log = await MultiRecordLog.open(dir);
       assert.equal(log.lastPosition("slow"), 1);
       await log.close();
-    } finally {
-      removeDir(dir);
-    }
-  });
+    }, "mrecordlog-server-"));
 
-  test("the handler works without a server (runtime-neutral)", async () => {
-    const dir = tempDir("mrecordlog-handler-");
-    const log = await MultiRecordLog.open(dir);
-    try {
-      const handler = createIngestHandler(log);
-      const created = await handler(
-        new Request("http://h/queues/q", { method: "POST" }),
-      );
-      assert.equal(created.status, 201);
-      const appended = await handler(
-        new Request("http://h/queues/q/records", {
-          method: "POST",
-          body: "a\nb",
-        }),
-      );
-      assert.deepEqual(await appended.json(), {
-        firstPosition: 0,
-        lastPosition: 1,
-        count: 2,
-      });
-      const read = await handler(new Request("http://h/queues/q/records"));
-      assert.deepEqual(
-        (await lines(read)).map((l) => l.payload),
-        ["a", "b"],
-      );
-      assert.equal(handler.openReadStreams, 0);
-    } finally {
-      await log.close();
-      removeDir(dir);
-    }
-  });
+  test("the handler works without a server (runtime-neutral)", () =>
+    withTempDir(async (dir) => {
+      const log = await MultiRecordLog.open(dir);
+      try {
+        const handler = createIngestHandler(log);
+        const created = await handler(
+          new Request("http://h/queues/q", { method: "POST" }),
+        );
+        assert.equal(created.status, 201);
+        const appended = await handler(
+          new Request("http://h/queues/q/records", {
+            method: "POST",
+            body: "a\nb",
+          }),
+        );
+        assert.deepEqual(await appended.json(), {
+          firstPosition: 0,
+          lastPosition: 1,
+          count: 2,
+        });
+        const read = await handler(new Request("http://h/queues/q/records"));
+        assert.deepEqual(
+          (await lines(read)).map((l) => l.payload),
+          ["a", "b"],
+        );
+        assert.equal(handler.openReadStreams, 0);
+      } finally {
+        await log.close();
+      }
+    }, "mrecordlog-handler-"));
 });

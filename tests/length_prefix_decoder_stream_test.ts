@@ -4,29 +4,11 @@ import { LengthPrefixDecoderStream } from "../src/length_prefix_decoder_stream.t
 import { LengthPrefixEncoderStream } from "../src/length_prefix_encoder_stream.ts";
 import { RecordTooLargeError } from "../src/record_too_large_error.ts";
 import { TruncatedInputError } from "../src/truncated_input_error.ts";
-
-/** Writes `chunks` through `stream` and collects its output chunks. */
-async function run(
-  stream: TransformStream<Uint8Array, Uint8Array>,
-  chunks: Uint8Array[],
-): Promise<Uint8Array[]> {
-  const source = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-  const out: Uint8Array[] = [];
-  for await (const chunk of source.pipeThrough(stream)) out.push(chunk);
-  return out;
-}
+import { lengthPrefixed, mulberry32, pipeChunks } from "./_test_helpers.ts";
 
 /** Frames `records` by hand: u32 LE length, then bytes. */
 function frame(...records: number[][]): Uint8Array {
-  return new Uint8Array(records.flatMap((record) => {
-    const n = record.length;
-    return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24, ...record];
-  }));
+  return lengthPrefixed(records.map((record) => new Uint8Array(record)));
 }
 
 /** Cuts `bytes` into chunks of the given sizes (the last one repeats). */
@@ -40,18 +22,8 @@ function cut(bytes: Uint8Array, ...sizes: number[]): Uint8Array[] {
   return chunks;
 }
 
-/** A deterministic PRNG (mulberry32) returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const decode = (chunks: Uint8Array[], maxRecordBytes?: number) =>
-  run(new LengthPrefixDecoderStream({ maxRecordBytes }), chunks);
+  pipeChunks(new LengthPrefixDecoderStream({ maxRecordBytes }), chunks);
 const arrays = (records: Uint8Array[]) => records.map((record) => [...record]);
 
 describe("LengthPrefixDecoderStream", () => {
@@ -168,7 +140,7 @@ describe("LengthPrefixDecoderStream", () => {
 
   test("round-trips random records through encoder and random rechunking", async () => {
     for (const seed of [1, 2, 3, 42, 2024]) {
-      const random = prng(seed);
+      const random = mulberry32(seed);
       const records: Uint8Array[] = [];
       for (let i = 0; i < 200; i++) {
         const size = random() < 0.1
@@ -178,7 +150,7 @@ describe("LengthPrefixDecoderStream", () => {
         for (let j = 0; j < size; j++) record[j] = Math.floor(random() * 256);
         records.push(record);
       }
-      const framed = await run(new LengthPrefixEncoderStream(), records);
+      const framed = await pipeChunks(new LengthPrefixEncoderStream(), records);
       const bytes = new Uint8Array(
         framed.reduce((sum, c) => sum + c.length, 0),
       );

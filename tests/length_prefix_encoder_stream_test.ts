@@ -1,35 +1,23 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LengthPrefixEncoderStream } from "../src/length_prefix_encoder_stream.ts";
-
-/** Writes `chunks` through `stream` and collects its output chunks. */
-async function run(
-  stream: TransformStream<Uint8Array, Uint8Array>,
-  chunks: Uint8Array[],
-): Promise<Uint8Array[]> {
-  const source = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-  const out: Uint8Array[] = [];
-  for await (const chunk of source.pipeThrough(stream)) out.push(chunk);
-  return out;
-}
+import { pipeChunks } from "./_test_helpers.ts";
 
 describe("LengthPrefixEncoderStream", () => {
   test("emits a u32 LE prefix, then the record itself", async () => {
     const record = new Uint8Array(0x0102 + 3).fill(9);
-    const [prefix, payload] = await run(new LengthPrefixEncoderStream(), [
-      record,
-    ]);
+    const [prefix, payload] = await pipeChunks(
+      new LengthPrefixEncoderStream(),
+      [
+        record,
+      ],
+    );
     assert.deepEqual([...prefix], [0x05, 0x01, 0, 0]);
     assert.equal(payload, record); // not copied
   });
 
   test("frames many records in order", async () => {
-    const out = await run(new LengthPrefixEncoderStream(), [
+    const out = await pipeChunks(new LengthPrefixEncoderStream(), [
       new Uint8Array([1, 2]),
       new Uint8Array([]),
       new Uint8Array([3]),
@@ -44,14 +32,16 @@ describe("LengthPrefixEncoderStream", () => {
     const huge = new Uint8Array(1);
     Object.defineProperty(huge, "byteLength", { value: 2 ** 32 });
     await assert.rejects(
-      run(new LengthPrefixEncoderStream(), [huge]),
+      pipeChunks(new LengthPrefixEncoderStream(), [huge]),
       RangeError,
     );
   });
 
   test("rejects a chunk that is not a Uint8Array", async () => {
     await assert.rejects(
-      run(new LengthPrefixEncoderStream(), ["text" as unknown as Uint8Array]),
+      pipeChunks(new LengthPrefixEncoderStream(), [
+        "text" as unknown as Uint8Array,
+      ]),
       TypeError,
     );
   });

@@ -2,46 +2,21 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LineSplitStream } from "../src/line_split_stream.ts";
 import { RecordTooLargeError } from "../src/record_too_large_error.ts";
+import { mulberry32, pipeChunks } from "./_test_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Writes `chunks` through `stream` and collects its output chunks. */
-async function run(
-  stream: TransformStream<Uint8Array, Uint8Array>,
-  chunks: Uint8Array[],
-): Promise<Uint8Array[]> {
-  const source = new ReadableStream<Uint8Array>({
-    start(controller) {
-      for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
-    },
-  });
-  const out: Uint8Array[] = [];
-  for await (const chunk of source.pipeThrough(stream)) out.push(chunk);
-  return out;
-}
 
 /** Splits `parts` (strings, one chunk each) and decodes the lines. */
 async function lines(
   parts: string[],
   options?: ConstructorParameters<typeof LineSplitStream>[0],
 ): Promise<string[]> {
-  const out = await run(
+  const out = await pipeChunks(
     new LineSplitStream(options),
     parts.map((part) => encoder.encode(part)),
   );
   return out.map((line) => decoder.decode(line));
-}
-
-/** A deterministic PRNG (mulberry32) returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe("LineSplitStream", () => {
@@ -74,9 +49,12 @@ describe("LineSplitStream", () => {
   test("emits empty lines with skipEmptyLines: false", async () => {
     const out = await lines(["\na\n\r\n", "\n"], { skipEmptyLines: false });
     assert.deepEqual(out, ["", "a", "", ""]);
-    const [empty] = await run(new LineSplitStream({ skipEmptyLines: false }), [
-      encoder.encode("\n"),
-    ]);
+    const [empty] = await pipeChunks(
+      new LineSplitStream({ skipEmptyLines: false }),
+      [
+        encoder.encode("\n"),
+      ],
+    );
     assert.ok(empty instanceof Uint8Array);
     assert.equal(empty.length, 0);
   });
@@ -96,7 +74,7 @@ describe("LineSplitStream", () => {
 
   test("emits a line within one chunk as a view of it (zero copy)", async () => {
     const chunk = encoder.encode("first\nsecond\r\nthi");
-    const [first, second, third] = await run(new LineSplitStream(), [
+    const [first, second, third] = await pipeChunks(new LineSplitStream(), [
       chunk,
       encoder.encode("rd\n"),
     ]);
@@ -113,7 +91,7 @@ describe("LineSplitStream", () => {
 
   test("a line whose bytes lie in one chunk stays a view", async () => {
     const chunk = encoder.encode("abc\r");
-    const [line] = await run(new LineSplitStream(), [
+    const [line] = await pipeChunks(new LineSplitStream(), [
       chunk,
       encoder.encode("\n"),
     ]);
@@ -122,7 +100,7 @@ describe("LineSplitStream", () => {
   });
 
   test("matches a reference split under random chunking", async () => {
-    const random = prng(7);
+    const random = mulberry32(7);
     const alphabet = "ab\r\n\n";
     for (let round = 0; round < 50; round++) {
       let text = "";
@@ -142,7 +120,7 @@ describe("LineSplitStream", () => {
           i < all.length - 1 ? line.replace(/\r$/, "") : line
         )
         .filter((line, i, all) => i < all.length - 1 || line !== "");
-      const out = await run(
+      const out = await pipeChunks(
         new LineSplitStream({ skipEmptyLines: false }),
         chunks,
       );

@@ -3,17 +3,14 @@
 // first is open, and succeeds after it closes or its process dies.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { LogLockedError, MemoryFileAdapter, MultiRecordLog } from "../mod.ts";
 import { type Runtime, spawnWriter } from "./_crash_writer.ts";
+import { removeDir, tempDir, withTempDir } from "./_test_helpers.ts";
 
 const TIMEOUT = { timeout: 60_000 };
 const RUNTIMES: Runtime[] = ["deno", "bun"];
-
-function tempDir(): string {
-  return mkdtempSync(`${tmpdir()}/mrecordlog-lock-`);
-}
+const PREFIX = "mrecordlog-lock-";
 
 function isLocked(dir: string): (error: unknown) => boolean {
   return (error) => {
@@ -33,9 +30,8 @@ async function tryOpenIn(runtime: Runtime, dir: string): Promise<string> {
 }
 
 describe("in one process", () => {
-  test("a second open fails at once; after close it succeeds", async () => {
-    const dir = tempDir();
-    try {
+  test("a second open fails at once; after close it succeeds", () =>
+    withTempDir(async (dir) => {
       const log = await MultiRecordLog.open(dir);
       await log.createQueue("q");
       await assert.rejects(MultiRecordLog.open(dir), isLocked(dir));
@@ -50,10 +46,7 @@ describe("in one process", () => {
       await again.close();
       const third = await MultiRecordLog.open(dir);
       await third.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }, PREFIX));
 
   test("with the memory adapter, the same disk is locked", async () => {
     const fs = new MemoryFileAdapter();
@@ -67,17 +60,13 @@ describe("in one process", () => {
     await again.close();
   });
 
-  test("a garbled lock file is stale and taken over", async () => {
-    const dir = tempDir();
-    try {
+  test("a garbled lock file is stale and taken over", () =>
+    withTempDir(async (dir) => {
       writeFileSync(`${dir}/mrecordlog.lock`, "not json {");
       const log = await MultiRecordLog.open(dir);
       await assert.rejects(MultiRecordLog.open(dir), isLocked(dir));
       await log.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }, PREFIX));
 });
 
 for (const runtime of RUNTIMES) {
@@ -85,9 +74,8 @@ for (const runtime of RUNTIMES) {
     test(
       "it cannot open the directory while this process holds it, and can after close",
       TIMEOUT,
-      async () => {
-        const dir = tempDir();
-        try {
+      () =>
+        withTempDir(async (dir) => {
           const log = await MultiRecordLog.open(dir);
           assert.equal(await tryOpenIn(runtime, dir), "LogLockedError");
           await log.close();
@@ -95,17 +83,14 @@ for (const runtime of RUNTIMES) {
           // Its close released the directory too.
           const again = await MultiRecordLog.open(dir);
           await again.close();
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
+        }, PREFIX),
     );
 
     test(
       "this process and others cannot open it while it holds it, and can after it is SIGKILLed",
       TIMEOUT,
       async () => {
-        const dir = tempDir();
+        const dir = tempDir(PREFIX);
         const holder = spawnWriter(runtime, ["hold", dir]);
         try {
           assert.ok(
@@ -130,7 +115,7 @@ for (const runtime of RUNTIMES) {
         } finally {
           holder.kill();
           await holder.exit;
-          rmSync(dir, { recursive: true, force: true });
+          removeDir(dir);
         }
       },
     );

@@ -12,6 +12,7 @@ import {
   randomBytes,
   readLog,
   text,
+  tick,
   utf8,
   waitFor,
   walNumbers,
@@ -30,6 +31,19 @@ function newWriter(adapter: FileAdapter, segmentBytes = 64 * 1024): LogWriter {
     offset: 0,
     segmentBytes,
   });
+}
+
+/** A writer on a memory disk whose fsyncs are held until `gated.release()`. */
+function heldWriter(): {
+  fs: MemoryFileAdapter;
+  gated: GatedFileAdapter;
+  writer: LogWriter;
+} {
+  const fs = new MemoryFileAdapter();
+  const gated = new GatedFileAdapter(fs);
+  const writer = newWriter(gated);
+  gated.hold();
+  return { fs, gated, writer };
 }
 
 /** Lays out an AppendRecords of one payload to queue "q" at `position`. */
@@ -118,10 +132,7 @@ describe("LogWriter writing and committing", () => {
   });
 
   it("group commit: commits arriving while an fsync runs share the next one", async () => {
-    const fs = new MemoryFileAdapter();
-    const gated = new GatedFileAdapter(fs);
-    const writer = newWriter(gated);
-    gated.hold();
+    const { fs, gated, writer } = heldWriter();
     // Two commits in the first batch, so that their fsync runs off the event
     // loop (a lone commit may fsync in place) and can be held.
     add(writer, 0, utf8("first"));
@@ -135,7 +146,7 @@ describe("LogWriter writing and committing", () => {
       add(writer, i, utf8(`r${i}`));
       later.push(writer.commit(true));
     }
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await tick(10);
     assert.equal(firstDone, false);
     assert.equal(gated.syncDataCalls, 1);
     gated.release();
@@ -179,7 +190,7 @@ describe("LogWriter writing and committing", () => {
     writer.syncLater(5);
     writer.syncLater(5); // one planned at a time
     assert.ok(await waitFor(() => fs.stats.syncs > syncs));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await tick(20);
     assert.equal(fs.stats.syncs, syncs + 1);
     writer.close();
   });
@@ -258,10 +269,7 @@ describe("LogWriter rolling to new files", () => {
 
 describe("LogWriter failures", () => {
   it("rejects the commit whose fsync failed, all pending ones, and every later one", async () => {
-    const fs = new MemoryFileAdapter();
-    const gated = new GatedFileAdapter(fs);
-    const writer = newWriter(gated);
-    gated.hold();
+    const { fs, gated, writer } = heldWriter();
     add(writer, 0, utf8("a"));
     const first = writer.commit(true);
     const firstToo = writer.commit(true);

@@ -40,6 +40,17 @@ function openMem(
   return MultiRecordLog.open(DIR, { fileAdapter: fs, ...quiet, ...options });
 }
 
+/** Opens a log on `fs` with queue "q" holding `payloads` (UTF-8) from position 0. */
+async function openWithQueue(
+  fs: MemoryFileAdapter,
+  ...payloads: string[]
+): Promise<MultiRecordLog> {
+  const log = await openMem(fs);
+  await log.createQueue("q");
+  await log.appendRecords("q", undefined, payloads.map((p) => utf8(p)));
+  return log;
+}
+
 /** Closes `log` and opens the same directory again. */
 async function reopen(
   log: MultiRecordLog,
@@ -62,6 +73,15 @@ function queueSummaries(log: MultiRecordLog): Record<string, unknown> {
     };
   }
   return out;
+}
+
+/** Appends `payload` (UTF-8) at the next position of `queue`; returns the position it got. */
+async function appendText(
+  log: MultiRecordLog,
+  queue: string,
+  payload: string,
+): Promise<number | undefined> {
+  return (await log.appendRecord(queue, undefined, utf8(payload))).lastPosition;
 }
 
 /** Bytes of an AppendRecords of `payloads` to a queue named with `nameBytes` bytes, in one frame. */
@@ -207,9 +227,7 @@ describe("MultiRecordLog appends and position rules", () => {
 
   it("treats a retry of the last record as a no-op reporting no position and 0 bytes", async () => {
     const fs = new MemoryFileAdapter();
-    const log = await openMem(fs);
-    await log.createQueue("q");
-    await log.appendRecords("q", undefined, [utf8("a"), utf8("b")]);
+    const log = await openWithQueue(fs, "a", "b");
     const written = fs.stats.bytesWritten;
     assert.deepEqual(await log.appendRecord("q", 1, utf8("b again")), {
       lastPosition: undefined,
@@ -232,9 +250,7 @@ describe("MultiRecordLog appends and position rules", () => {
 
   it("raises PositionInPastError for a position further in the past, writing nothing", async () => {
     const fs = new MemoryFileAdapter();
-    const log = await openMem(fs);
-    await log.createQueue("q");
-    await log.appendRecords("q", undefined, [utf8("a"), utf8("b"), utf8("c")]);
+    const log = await openWithQueue(fs, "a", "b", "c");
     const written = fs.stats.bytesWritten;
     for (const position of [0, 1]) {
       await assert.rejects(
@@ -264,10 +280,7 @@ describe("MultiRecordLog appends and position rules", () => {
       (await log.appendRecords("q", 10, [utf8("10"), utf8("11")])).lastPosition,
       11,
     );
-    assert.equal(
-      (await log.appendRecord("q", undefined, utf8("12"))).lastPosition,
-      12,
-    );
+    assert.equal(await appendText(log, "q", "12"), 12);
     const expected = [[0, "0"], [10, "10"], [11, "11"], [12, "12"]];
     assert.deepEqual(
       [...log.range("q")].map((r) => [r.position, text(r.payload)]),
@@ -294,10 +307,7 @@ describe("MultiRecordLog appends and position rules", () => {
       42,
     );
     assert.equal(log.summary().queues.late.start, 42);
-    assert.equal(
-      (await log.appendRecord("late", undefined, utf8("y"))).lastPosition,
-      43,
-    );
+    assert.equal(await appendText(log, "late", "y"), 43);
     log = await reopen(log, fs);
     assert.deepEqual([...log.range("late")].map((r) => r.position), [42, 43]);
     assert.equal(log.summary().queues.late.start, 42);
@@ -306,9 +316,7 @@ describe("MultiRecordLog appends and position rules", () => {
 
   it("handles empty batches: no-op, but position checks come first", async () => {
     const fs = new MemoryFileAdapter();
-    const log = await openMem(fs);
-    await log.createQueue("q");
-    await log.appendRecords("q", undefined, [utf8("a"), utf8("b"), utf8("c")]);
+    const log = await openWithQueue(fs, "a", "b", "c");
     const written = fs.stats.bytesWritten;
     const noop = { lastPosition: undefined, walBytesWritten: 0 };
     assert.deepEqual(await log.appendRecords("q", undefined, []), noop);
@@ -319,10 +327,7 @@ describe("MultiRecordLog appends and position rules", () => {
     await log.persist("fsync");
     assert.equal(fs.stats.bytesWritten, written);
     // The empty batch at 100 left no gap.
-    assert.equal(
-      (await log.appendRecord("q", undefined, utf8("d"))).lastPosition,
-      3,
-    );
+    assert.equal(await appendText(log, "q", "d"), 3);
     await log.close();
   });
 
@@ -421,21 +426,13 @@ describe("MultiRecordLog truncate", () => {
     log = await reopen(log, fs);
     assert.equal(log.lastPosition("q"), 100);
     assert.equal(log.lastPosition("never"), 4);
-    assert.equal(
-      (await log.appendRecord("q", undefined, utf8("c"))).lastPosition,
-      101,
-    );
-    assert.equal(
-      (await log.appendRecord("never", undefined, utf8("c"))).lastPosition,
-      5,
-    );
+    assert.equal(await appendText(log, "q", "c"), 101);
+    assert.equal(await appendText(log, "never", "c"), 5);
     await log.close();
   });
 
   it("keeps the last position after truncating everything", async () => {
-    const log = await openMem();
-    await log.createQueue("q");
-    await log.appendRecords("q", undefined, [utf8("a"), utf8("b")]);
+    const log = await openWithQueue(new MemoryFileAdapter(), "a", "b");
     assert.equal((await log.truncate("q", 1)).evictedRecords, 2);
     assert.equal(log.lastPosition("q"), 1);
     assert.equal(log.lastRecord("q"), undefined);
@@ -667,18 +664,9 @@ describe("MultiRecordLog garbage collection", () => {
       assert.equal(log.lastPosition("moved"), 1000);
       assert.equal(log.lastPosition("data"), 39);
       assert.deepEqual([...log.range("data")], []);
-      assert.equal(
-        (await log.appendRecord("data", undefined, utf8("x"))).lastPosition,
-        40,
-      );
-      assert.equal(
-        (await log.appendRecord("moved", undefined, utf8("x"))).lastPosition,
-        1001,
-      );
-      assert.equal(
-        (await log.appendRecord("idle", undefined, utf8("x"))).lastPosition,
-        0,
-      );
+      assert.equal(await appendText(log, "data", "x"), 40);
+      assert.equal(await appendText(log, "moved", "x"), 1001);
+      assert.equal(await appendText(log, "idle", "x"), 0);
       await log.close();
     });
   });
@@ -1106,10 +1094,7 @@ describe("MultiRecordLog open of damaged or inconsistent logs", () => {
       warnings.some((w) => w.includes('"q"') && w.includes("2")),
       warnings.join("\n"),
     );
-    assert.equal(
-      (await log.appendRecord("q", undefined, utf8("d"))).lastPosition,
-      3,
-    );
+    assert.equal(await appendText(log, "q", "d"), 3);
     const state = stateOf(log);
     log = await reopen(log, fs);
     assert.deepEqual(stateOf(log), state);

@@ -6,20 +6,20 @@ import {
   validatePersistPolicy,
 } from "../src/persist_policy.ts";
 import { MemoryFileAdapter, MultiRecordLog } from "../mod.ts";
+import { type ArgumentErrorClass, throwsNaming } from "./_test_helpers.ts";
 
+/** Asserts `validatePersistPolicy(value)` throws `type` naming `name`. */
 function rejectsNaming(
   value: unknown,
-  type: typeof TypeError | typeof RangeError,
+  type: ArgumentErrorClass,
   name: string,
 ): void {
-  assert.throws(() => validatePersistPolicy(value), (error: unknown) => {
-    assert.ok(error instanceof type, `${error} for ${JSON.stringify(value)}`);
-    assert.ok(
-      (error as Error).message.includes(name),
-      `"${(error as Error).message}" does not name ${name}`,
-    );
-    return true;
-  });
+  throwsNaming(
+    () => validatePersistPolicy(value),
+    type,
+    name,
+    `for ${JSON.stringify(value)}`,
+  );
 }
 
 describe("persist policy validation", () => {

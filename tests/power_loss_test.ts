@@ -21,6 +21,7 @@ import {
   MultiRecordLog,
   type PersistPolicy,
 } from "../mod.ts";
+import { mulberry32, tick, xorshiftFill } from "./_test_helpers.ts";
 
 const DIR = "/db/wal";
 const TIMEOUT = { timeout: 120_000 };
@@ -51,17 +52,6 @@ interface Scenario {
   policy: PersistPolicy;
   segmentBytes: number;
   ops: Op[];
-}
-
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A payload's identity in model states: its length and CRC-32. */
@@ -146,15 +136,10 @@ function generate(seed: number, length: number): Scenario {
       : roll < 0.85
       ? Math.floor(random() * 3_000)
       : 10_000 + Math.floor(random() * 30_000);
-    const bytes = new Uint8Array(size);
-    let x = (seed * 7919 + ++payloadCount) | 1;
-    for (let i = 0; i < size; i++) {
-      x ^= x << 13;
-      x ^= x >>> 17;
-      x ^= x << 5;
-      bytes[i] = x & 0xff;
-    }
-    return bytes;
+    return xorshiftFill(
+      new Uint8Array(size),
+      (seed * 7919 + ++payloadCount) | 1,
+    );
   };
   while (ops.length < length) {
     const existing = [...model.keys()];
@@ -748,7 +733,10 @@ describe("power loss at chosen moments", () => {
     });
   }
 
-  test("an idempotent retry that resolved survives a power loss", async () => {
+  /** A log on a power-loss disk with queues "q" and "other", always/fsync, whose fsyncs are held. */
+  async function logWithHeldSyncs(): Promise<
+    { disk: PowerLossAdapter; log: MultiRecordLog }
+  > {
     const disk = new PowerLossAdapter();
     const log = await MultiRecordLog.open(DIR, {
       fileAdapter: disk,
@@ -757,6 +745,11 @@ describe("power loss at chosen moments", () => {
     await log.createQueue("q");
     await log.createQueue("other");
     disk.holdSyncs = true;
+    return { disk, log };
+  }
+
+  test("an idempotent retry that resolved survives a power loss", async () => {
+    const { disk, log } = await logWithHeldSyncs();
     const first = log.appendRecord("q", 0, payloads[1]);
     // Another append joins the same commit, so its fsync is held.
     const other = log.appendRecord("other", undefined, payloads[0]);
@@ -790,18 +783,11 @@ describe("power loss at chosen moments", () => {
   });
 
   test("an idempotent retry resolves once the append it retries is done", async () => {
-    const disk = new PowerLossAdapter();
-    const log = await MultiRecordLog.open(DIR, {
-      fileAdapter: disk,
-      persistPolicy: { kind: "always", action: "fsync" },
-    });
-    await log.createQueue("q");
-    await log.createQueue("other");
-    disk.holdSyncs = true;
+    const { disk, log } = await logWithHeldSyncs();
     const first = log.appendRecord("q", 0, payloads[0]);
     const other = log.appendRecord("other", undefined, payloads[0]);
     const retry = log.appendRecord("q", 0, payloads[0]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await tick(10);
     disk.releaseSyncs();
     assert.equal((await first).lastPosition, 0);
     assert.equal((await other).lastPosition, 0);

@@ -5,7 +5,14 @@ import { MemoryFileAdapter } from "../src/memory_file_adapter.ts";
 import type { LogRecord } from "../src/mem_queue.ts";
 import { MultiRecordLog, type OpenOptions } from "../src/multi_record_log.ts";
 import { createQueueReadable } from "../src/queue_readable_stream.ts";
-import { text, utf8 } from "./_test_helpers.ts";
+import {
+  countListeners,
+  isPending,
+  mulberry32,
+  text,
+  tick,
+  utf8,
+} from "./_test_helpers.ts";
 
 async function openLog(options: OpenOptions = {}): Promise<MultiRecordLog> {
   const log = await MultiRecordLog.open("/wal", {
@@ -31,46 +38,20 @@ function positions(records: LogRecord[]): number[] {
   return records.map((r) => r.position);
 }
 
-/** Counts the listeners the log holds, by wrapping `onChange`. */
-function countListeners(log: MultiRecordLog): () => number {
-  let live = 0;
-  const onChange = log.onChange.bind(log);
-  log.onChange = (listener) => {
-    live++;
-    const unsubscribe = onChange(listener);
-    let done = false;
-    return () => {
-      if (!done) live--;
-      done = true;
-      unsubscribe();
-    };
-  };
-  return () => live;
+/** The positions of the next `count` records `reader` reads. */
+async function readPositions(
+  reader: ReadableStreamDefaultReader<LogRecord>,
+  count: number,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    out.push((await reader.read()).value!.position);
+  }
+  return out;
 }
 
-function tick(ms = 0): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether `promise` is still pending after a few macrotasks. */
-async function isPending(promise: Promise<unknown>): Promise<boolean> {
-  const marker = Symbol("pending");
-  const result = await Promise.race([
-    promise.then(() => undefined, () => undefined),
-    tick(10).then(() => marker),
-  ]);
-  return result === marker;
-}
-
-/** A deterministic PRNG (mulberry32) returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** How long a read or write must stay pending to count as waiting. */
+const PENDING_MS = 10;
 
 describe("createQueueReadable", () => {
   test("reads the records from `from` to `to`, both inclusive", async () => {
@@ -133,23 +114,17 @@ describe("createQueueReadable", () => {
       await tick();
       // Whatever the stream did not take yet is gone.
       await log.truncate("q", 49);
-      const taken: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        taken.push((await reader.read()).value!.position);
-      }
+      const taken = await readPositions(reader, 4);
       assert.deepEqual(taken, [0, 1, 2, 3]);
       // Then it goes on from what is left.
       assert.equal((await reader.read()).value!.position, 50);
       // Reading one lets it take one more, no further.
       await tick();
       await log.truncate("q", 99);
-      const rest: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        rest.push((await reader.read()).value!.position);
-      }
+      const rest = await readPositions(reader, 4);
       assert.deepEqual(rest, [51, 52, 53, 54]);
       if (follow) {
-        assert.ok(await isPending(reader.read()));
+        assert.ok(await isPending(reader.read(), PENDING_MS));
         await reader.cancel();
       } else {
         assert.equal((await reader.read()).done, true);
@@ -163,7 +138,7 @@ describe("createQueueReadable", () => {
     const reader = createQueueReadable(log, "q", { follow: true, to: 6 })
       .getReader();
     const first = reader.read();
-    assert.ok(await isPending(first));
+    assert.ok(await isPending(first, PENDING_MS));
     await appendNumbered(log, 1);
     assert.equal((await first).value!.position, 0);
     await appendNumbered(log, 3);
@@ -192,7 +167,7 @@ describe("createQueueReadable", () => {
     assert.equal((await reader.read()).value!.position, 0);
     assert.equal((await reader.read()).value!.position, 1);
     const waiting = reader.read();
-    assert.ok(await isPending(waiting));
+    assert.ok(await isPending(waiting, PENDING_MS));
     await log.truncate("q", 7);
     assert.equal((await waiting).done, true);
   });
@@ -205,7 +180,7 @@ describe("createQueueReadable", () => {
       .getReader();
     assert.equal((await reader.read()).value!.position, 0);
     const waiting = reader.read();
-    assert.ok(await isPending(waiting));
+    assert.ok(await isPending(waiting, PENDING_MS));
     await log.deleteQueue("q");
     assert.equal((await waiting).done, true);
     assert.equal(listeners(), 0);
@@ -218,7 +193,7 @@ describe("createQueueReadable", () => {
       createQueueReadable(log, "q", { follow: true }).getReader()
     );
     const reads = readers.map((reader) => reader.read());
-    for (const read of reads) assert.ok(await isPending(read));
+    for (const read of reads) assert.ok(await isPending(read, PENDING_MS));
     await log.close();
     for (const read of reads) assert.equal((await read).done, true);
     assert.equal(listeners(), 0);
@@ -230,7 +205,7 @@ describe("createQueueReadable", () => {
     const reader = createQueueReadable(log, "q", { follow: true })
       .getReader();
     const waiting = reader.read();
-    assert.ok(await isPending(waiting));
+    assert.ok(await isPending(waiting, PENDING_MS));
     assert.equal(listeners(), 1);
     await reader.cancel();
     assert.equal((await waiting).done, true);
@@ -242,7 +217,7 @@ describe("createQueueReadable", () => {
     for (const highWaterMark of [0, 1, 16]) {
       await using log = await openLog();
       const total = 1500;
-      const random = prng(highWaterMark + 1);
+      const random = mulberry32(highWaterMark + 1);
       let truncatedTo = -1;
       const reader = createQueueReadable(log, "q", {
         follow: true,

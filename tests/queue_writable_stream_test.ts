@@ -11,7 +11,15 @@ import { MemoryFileAdapter } from "../src/memory_file_adapter.ts";
 import { MultiRecordLog, type OpenOptions } from "../src/multi_record_log.ts";
 import { createQueueWritable } from "../src/queue_writable_stream.ts";
 import { RecordBatchStream } from "../src/record_batch_stream.ts";
-import { readLog, text, utf8, waitFor } from "./_test_helpers.ts";
+import {
+  countListeners,
+  isPending,
+  readLog,
+  text,
+  tick,
+  utf8,
+  waitFor,
+} from "./_test_helpers.ts";
 
 const DIR = "/wal";
 
@@ -29,35 +37,20 @@ function contents(log: MultiRecordLog, queue = "q"): [number, string][] {
   return [...log.range(queue)].map((r) => [r.position, text(r.payload)]);
 }
 
-/** Counts the listeners the log holds, by wrapping `onChange`. */
-function countListeners(log: MultiRecordLog): () => number {
-  let live = 0;
-  const onChange = log.onChange.bind(log);
-  log.onChange = (listener) => {
-    live++;
-    const unsubscribe = onChange(listener);
-    let done = false;
-    return () => {
-      if (!done) live--;
-      done = true;
-      unsubscribe();
-    };
-  };
-  return () => live;
-}
+/** How long a read or write must stay pending to count as waiting. */
+const PENDING_MS = 20;
 
-function tick(ms = 0): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Whether `promise` is still pending after a few macrotasks. */
-async function isPending(promise: Promise<unknown>): Promise<boolean> {
-  const marker = Symbol("pending");
-  const result = await Promise.race([
-    promise.then(() => undefined, () => undefined),
-    tick(20).then(() => marker),
-  ]);
-  return result === marker;
+/**
+ * A writer of queue "q" whose first write (60 bytes) went through and whose
+ * second (50 bytes) is under way: with a 100-byte memory limit, it waits.
+ */
+async function stalledWriter(log: MultiRecordLog): Promise<{
+  writer: WritableStreamDefaultWriter<Uint8Array | Uint8Array[]>;
+  stalled: Promise<void>;
+}> {
+  const writer = createQueueWritable(log, "q").getWriter();
+  await writer.write(new Uint8Array(60));
+  return { writer, stalled: writer.write(new Uint8Array(50)) };
 }
 
 describe("createQueueWritable", () => {
@@ -212,16 +205,14 @@ describe("createQueueWritable", () => {
   test("stalls at the memory limit, with desiredSize at zero, and resumes after a truncate", async () => {
     await using log = await openLog({ memoryLimitBytes: 100 });
     const listeners = countListeners(log);
-    const writer = createQueueWritable(log, "q").getWriter();
-    await writer.write(new Uint8Array(60));
-    const stalled = writer.write(new Uint8Array(50));
-    assert.ok(await isPending(stalled));
+    const { writer, stalled } = await stalledWriter(log);
+    assert.ok(await isPending(stalled, PENDING_MS));
     assert.ok(writer.desiredSize! <= 0);
     assert.equal(log.lastPosition("q"), 0);
     // An append elsewhere that frees nothing does not let it through.
     await log.createQueue("other");
     await log.appendRecord("other", undefined, new Uint8Array(1));
-    assert.ok(await isPending(stalled));
+    assert.ok(await isPending(stalled, PENDING_MS));
     await log.truncate("q", 0);
     await stalled;
     assert.equal(log.lastPosition("q"), 1);
@@ -254,11 +245,11 @@ describe("createQueueWritable", () => {
       },
     }).pipeThrough(new RecordBatchStream({ maxRecords: 4 }))
       .pipeTo(createQueueWritable(log, "q"));
-    assert.ok(await isPending(piped));
+    assert.ok(await isPending(piped, PENDING_MS));
     const reason = new Error("connection reset");
     source.error(reason);
     // A pipe lets the write in progress settle before it aborts.
-    assert.ok(await isPending(piped));
+    assert.ok(await isPending(piped, PENDING_MS));
     await log.truncate("q", 0);
     await assert.rejects(piped, (e) => e === reason);
     // What the pipes had read may be written, the rest is not.
@@ -284,10 +275,8 @@ describe("createQueueWritable", () => {
   test("abort while waiting at the memory limit stops without writing", async () => {
     await using log = await openLog({ memoryLimitBytes: 100 });
     const listeners = countListeners(log);
-    const writer = createQueueWritable(log, "q").getWriter();
-    await writer.write(new Uint8Array(60));
-    const stalled = writer.write(new Uint8Array(50));
-    assert.ok(await isPending(stalled));
+    const { writer, stalled } = await stalledWriter(log);
+    assert.ok(await isPending(stalled, PENDING_MS));
     const reason = new Error("give up");
     await writer.abort(reason);
     await assert.rejects(stalled, (e) => e === reason);
@@ -310,10 +299,8 @@ describe("createQueueWritable", () => {
 
   test("deleting the queue errors a write waiting at the memory limit", async () => {
     await using log = await openLog({ memoryLimitBytes: 100 });
-    const writer = createQueueWritable(log, "q").getWriter();
-    await writer.write(new Uint8Array(60));
-    const stalled = writer.write(new Uint8Array(50));
-    assert.ok(await isPending(stalled));
+    const { writer, stalled } = await stalledWriter(log);
+    assert.ok(await isPending(stalled, PENDING_MS));
     await log.deleteQueue("q");
     await assert.rejects(stalled, MissingQueueError);
     await assert.rejects(writer.closed, MissingQueueError);
@@ -321,10 +308,8 @@ describe("createQueueWritable", () => {
 
   test("closing the log errors the stream with LogClosedError", async () => {
     const log = await openLog({ memoryLimitBytes: 100 });
-    const writer = createQueueWritable(log, "q").getWriter();
-    await writer.write(new Uint8Array(60));
-    const stalled = writer.write(new Uint8Array(50));
-    assert.ok(await isPending(stalled));
+    const { writer, stalled } = await stalledWriter(log);
+    assert.ok(await isPending(stalled, PENDING_MS));
     await log.close();
     await assert.rejects(stalled, LogClosedError);
     await assert.rejects(writer.closed, LogClosedError);

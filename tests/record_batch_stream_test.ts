@@ -1,24 +1,21 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RecordBatchStream } from "../src/record_batch_stream.ts";
-
-/** Resolves after the pending microtasks and one macrotask ran. */
-function tick(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** Whether `promise` is still pending after a macrotask. */
-async function isPending(promise: Promise<unknown>): Promise<boolean> {
-  const marker = Symbol("pending");
-  const result = await Promise.race([
-    promise.then(() => undefined, () => undefined),
-    tick().then(() => marker),
-  ]);
-  return result === marker;
-}
+import { isPending, tick } from "./_test_helpers.ts";
 
 function record(...bytes: number[]): Uint8Array {
   return new Uint8Array(bytes);
+}
+
+/** A stream of batches of one record and its writer, whose first write waits for a reader. */
+function blockedWrite(): {
+  stream: RecordBatchStream;
+  writer: WritableStreamDefaultWriter<Uint8Array>;
+  blocked: Promise<void>;
+} {
+  const stream = new RecordBatchStream({ maxRecords: 1 });
+  const writer = stream.writable.getWriter();
+  return { stream, writer, blocked: writer.write(record(1)) };
 }
 
 describe("RecordBatchStream", () => {
@@ -109,9 +106,7 @@ describe("RecordBatchStream", () => {
   });
 
   test("aborting frees a write blocked on a full batch", async () => {
-    const stream = new RecordBatchStream({ maxRecords: 1 });
-    const writer = stream.writable.getWriter();
-    const blocked = writer.write(record(1));
+    const { stream, writer, blocked } = blockedWrite();
     assert.ok(await isPending(blocked));
     const reason = new Error("stop");
     await writer.abort(reason);
@@ -123,9 +118,7 @@ describe("RecordBatchStream", () => {
   });
 
   test("cancelling the readable side errors the writable side and frees a blocked write", async () => {
-    const stream = new RecordBatchStream({ maxRecords: 1 });
-    const writer = stream.writable.getWriter();
-    const blocked = writer.write(record(1));
+    const { stream, writer, blocked } = blockedWrite();
     assert.ok(await isPending(blocked));
     const reason = new Error("enough");
     await stream.readable.cancel(reason);

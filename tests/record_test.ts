@@ -14,6 +14,12 @@ import {
 import { randomBytes, readLog, recordBytes, utf8 } from "./_test_helpers.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
+/** The record kinds without a body: a queue name and a position. */
+const CONTROL_KINDS = [
+  RecordKind.Truncate,
+  RecordKind.Touch,
+  RecordKind.DeleteQueue,
+];
 
 /** Lays out one record with `write` and returns its bytes, as a reader reassembles them. */
 function encoded(
@@ -52,13 +58,7 @@ function items(
 }
 
 describe("record encoding", () => {
-  for (
-    const kind of [
-      RecordKind.Truncate,
-      RecordKind.Touch,
-      RecordKind.DeleteQueue,
-    ]
-  ) {
+  for (const kind of CONTROL_KINDS) {
     it(`writes control record kind ${kind} byte for byte`, () => {
       const { bytes, written } = encoded((f) =>
         writeControlRecord(f, kind, utf8("queue-é"), 0x1_0203_0405)
@@ -214,13 +214,7 @@ describe("record decoding of malformed bytes", () => {
   });
 
   it("rejects bytes after the queue name of a control record", () => {
-    for (
-      const kind of [
-        RecordKind.Truncate,
-        RecordKind.Touch,
-        RecordKind.DeleteQueue,
-      ]
-    ) {
+    for (const kind of CONTROL_KINDS) {
       const bytes = new Uint8Array(good.length + 1);
       bytes.set(recordBytes(kind, 3, "queue"));
       assert.equal(typeof decodeRecord(bytes), "string");

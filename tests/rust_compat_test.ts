@@ -3,14 +3,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { MultiRecordLog } from "../mod.ts";
+import {
+  removeDir,
+  rustFixtureJson,
+  rustFixtureNames,
+  tempDir,
+} from "./_test_helpers.ts";
 
-const FIXTURES =
-  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
-const names: string[] =
-  JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
+const names = rustFixtureNames();
 
 interface Op {
   op: string;
@@ -45,14 +47,10 @@ function outcomeText(outcome: Record<string, number | undefined>): string {
 }
 
 for (const name of names) {
-  const manifest = JSON.parse(
-    readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"),
-  );
+  const manifest = rustFixtureJson(name, "manifest.json");
   if (!manifest.ops) continue; // derived fixtures (corrupted copies) have no ops
   test(`writing the operations of fixture ${name} gives the Rust crate's bytes`, async () => {
-    const dump = JSON.parse(
-      readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"),
-    );
+    const dump = rustFixtureJson(name, "dump.json");
     const payloadAt = (
       queue: string,
       position: number,
@@ -65,7 +63,7 @@ for (const name of names) {
         ? new Uint8Array(Buffer.from(found[1], "base64"))
         : new Uint8Array(length);
     };
-    const dir = mkdtempSync(`${tmpdir()}/mrecordlog-compat-`);
+    const dir = tempDir("mrecordlog-compat-");
     try {
       const log = await MultiRecordLog.open(dir);
       for (const op of manifest.ops as Op[]) {
@@ -120,7 +118,7 @@ for (const name of names) {
         );
       }
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 }

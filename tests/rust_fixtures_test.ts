@@ -1,19 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  cpSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync } from "node:fs";
 import { MultiRecordLog } from "../mod.ts";
+import {
+  removeDir,
+  RUST_FIXTURES,
+  rustFixtureJson,
+  rustFixtureNames,
+  tempDir,
+} from "./_test_helpers.ts";
 
-const FIXTURES =
-  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
-const names: string[] =
-  JSON.parse(readFileSync(`${FIXTURES}index.json`, "utf8")).fixtures;
+const names = rustFixtureNames();
 
 interface Dump {
   queues: Record<
@@ -23,8 +20,8 @@ interface Dump {
 }
 
 function copyFixture(name: string): string {
-  const dir = mkdtempSync(`${tmpdir()}/mrecordlog-fixture-`);
-  cpSync(`${FIXTURES}${name}/wal`, dir, { recursive: true });
+  const dir = tempDir("mrecordlog-fixture-");
+  cpSync(`${RUST_FIXTURES}${name}/wal`, dir, { recursive: true });
   return dir;
 }
 
@@ -45,7 +42,7 @@ async function stateOf(log: MultiRecordLog): Promise<Dump> {
 test("every Rust fixture is listed and present", () => {
   assert.deepEqual(
     [...names].sort(),
-    readdirSync(FIXTURES, { withFileTypes: true })
+    readdirSync(RUST_FIXTURES, { withFileTypes: true })
       .filter((e) => e.isDirectory()).map((e) => e.name).sort(),
   );
   assert.ok(names.length >= 8);
@@ -53,9 +50,7 @@ test("every Rust fixture is listed and present", () => {
 
 for (const name of names) {
   test(`Rust fixture ${name} opens with the state the Rust crate reads`, async () => {
-    const expected: Dump = JSON.parse(
-      readFileSync(`${FIXTURES}${name}/dump.json`, "utf8"),
-    );
+    const expected: Dump = rustFixtureJson(name, "dump.json");
     const dir = copyFixture(name);
     const warnings: string[] = [];
     try {
@@ -64,9 +59,7 @@ for (const name of names) {
       });
       assert.deepEqual(await stateOf(log), expected);
       // As many damaged frames as the Rust reader warned about, and a warning iff any.
-      const manifest = JSON.parse(
-        readFileSync(`${FIXTURES}${name}/manifest.json`, "utf8"),
-      );
+      const manifest = rustFixtureJson(name, "manifest.json");
       const rustWarnings = (manifest.dump_stderr as string[])
         .filter((line) => line.includes("WARN")).length;
       assert.equal(log.summary().recovery.corruptionCount, rustWarnings);
@@ -77,7 +70,7 @@ for (const name of names) {
       assert.deepEqual(await stateOf(again), expected);
       await again.close();
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      removeDir(dir);
     }
   });
 }

@@ -17,13 +17,12 @@
  */
 
 import process from "node:process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import {
   currentRuntime,
-  type KillStats,
+  emptyKillStats,
   runKillIterations,
 } from "./_crash_writer.ts";
+import { withTempDir } from "./_test_helpers.ts";
 
 const seconds = Number(process.env.SOAK_SECONDS ?? "300");
 if (!(seconds > 0)) {
@@ -33,22 +32,15 @@ if (!(seconds > 0)) {
 const seed = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
 const started = Date.now();
 const deadline = started + seconds * 1000;
-const total: KillStats = {
-  kills: 0,
-  recordsAcknowledged: 0,
-  recordsChecked: 0,
-  recordsRead: 0,
-  killsByRuntime: { deno: 0, bun: 0 },
-};
+const total = emptyKillStats();
 console.log(
   `soak: ${seconds} s, parent ${currentRuntime()}, seed ${seed} (SOAK_SEED to repeat)`,
 );
 let round = 0;
 try {
   while (Date.now() < deadline) {
-    const dir = mkdtempSync(`${tmpdir()}/mrecordlog-soak-`);
     const action = round % 5 === 4 ? "flush" : "fsync";
-    try {
+    await withTempDir(async (dir) => {
       const stats = await runKillIterations({
         dir,
         action,
@@ -66,9 +58,7 @@ try {
       console.log(
         `round ${round} (${action}): ${stats.kills} kills, ${stats.recordsAcknowledged} records acknowledged`,
       );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    }, "mrecordlog-soak-");
     round++;
   }
 } catch (error) {

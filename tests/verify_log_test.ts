@@ -20,20 +20,26 @@ import {
   parseFrames,
   recordBytes,
   removeDir,
+  RUST_FIXTURES,
+  rustFixtureJson,
   tempDir,
   utf8,
+  withTempDir,
 } from "./_test_helpers.ts";
 
-const FIXTURES =
-  new URL("../../shared/fixtures/rust-wal/", import.meta.url).pathname;
+const PREFIX = "mrecordlog-verify-";
 
-/** A temp dir holding `files` as log files 0, 1, … */
-function dirWith(files: Uint8Array[], first = 0): string {
-  const dir = tempDir("mrecordlog-verify-");
-  files.forEach((bytes, i) =>
-    writeFileSync(`${dir}/${segmentName(first + i)}`, bytes)
-  );
-  return dir;
+/** Runs `fn` on a temp dir holding `files` as log files 0, 1, …, removed after. */
+function withLogFiles<T>(files: Uint8Array[], fn: (dir: string) => T): T {
+  const dir = tempDir(PREFIX);
+  try {
+    files.forEach((bytes, i) =>
+      writeFileSync(`${dir}/${segmentName(i)}`, bytes)
+    );
+    return fn(dir);
+  } finally {
+    removeDir(dir);
+  }
 }
 
 /** Every file of `dir`: name, length and bytes. */
@@ -62,7 +68,7 @@ function corrupted(report: ReturnType<typeof verifyLog>) {
 describe("verifyLog on the Rust fixtures", () => {
   for (const name of ["basic", "batch", "large-record", "truncate"]) {
     test(`${name} is intact`, () => {
-      const report = verifyLog(`${FIXTURES}${name}/wal`);
+      const report = verifyLog(`${RUST_FIXTURES}${name}/wal`);
       assert.equal(report.intact, true);
       assert.equal(report.corruptionCount, 0);
       assert.ok(report.records > 0);
@@ -70,7 +76,7 @@ describe("verifyLog on the Rust fixtures", () => {
       assert.equal(file.name, segmentName(0));
       assert.equal(
         file.bytes,
-        statSync(`${FIXTURES}${name}/wal/${file.name}`).size,
+        statSync(`${RUST_FIXTURES}${name}/wal/${file.name}`).size,
       );
       assert.ok(file.blocks.every((b) => b.corruptions.length === 0));
       assert.equal(
@@ -81,10 +87,8 @@ describe("verifyLog on the Rust fixtures", () => {
   }
 
   test("large-record: records cut across blocks count in their first block", () => {
-    const manifest = JSON.parse(
-      readFileSync(`${FIXTURES}large-record/manifest.json`, "utf8"),
-    );
-    const report = verifyLog(`${FIXTURES}large-record/wal`);
+    const manifest = rustFixtureJson("large-record", "manifest.json");
+    const report = verifyLog(`${RUST_FIXTURES}large-record/wal`);
     assert.equal(report.records, manifest.wal_records.length);
     const [file] = report.files;
     // 8 Full and 3 First frames start the 11 records.
@@ -94,7 +98,7 @@ describe("verifyLog on the Rust fixtures", () => {
   });
 
   test("corrupted-middle-payload: one checksum mismatch in block 3", () => {
-    const report = verifyLog(`${FIXTURES}corrupted-middle-payload/wal`);
+    const report = verifyLog(`${RUST_FIXTURES}corrupted-middle-payload/wal`);
     assert.equal(report.intact, false);
     assert.equal(report.corruptionCount, 1);
     assert.deepEqual(corrupted(report), [{
@@ -112,7 +116,7 @@ describe("verifyLog on the Rust fixtures", () => {
   });
 
   test("torn-tail: the torn last frame, in block 5", () => {
-    const report = verifyLog(`${FIXTURES}torn-tail/wal`);
+    const report = verifyLog(`${RUST_FIXTURES}torn-tail/wal`);
     assert.deepEqual(corrupted(report), [{
       file: segmentName(0),
       block: 5,
@@ -122,25 +126,20 @@ describe("verifyLog on the Rust fixtures", () => {
     assert.equal(report.files[0].endOffset, 165904);
   });
 
-  test("reads the fixtures without writing (they are read-only files)", () => {
-    const dir = tempDir("mrecordlog-verify-");
-    try {
-      cpSync(`${FIXTURES}corrupted-middle-payload/wal`, dir, {
+  test("reads the fixtures without writing (they are read-only files)", () =>
+    withTempDir((dir) => {
+      cpSync(`${RUST_FIXTURES}corrupted-middle-payload/wal`, dir, {
         recursive: true,
       });
       const before = snapshot(dir);
       verifyLog(dir);
       assert.deepEqual(snapshot(dir), before);
-    } finally {
-      removeDir(dir);
-    }
-  });
+    }, PREFIX));
 });
 
 describe("verifyLog on logs written by the library", () => {
-  test("a log of several files, verified while the log is open", async () => {
-    const dir = tempDir("mrecordlog-verify-");
-    try {
+  test("a log of several files, verified while the log is open", () =>
+    withTempDir(async (dir) => {
       const log = await MultiRecordLog.open(dir, {
         segmentBytes: 4 * BLOCK_SIZE,
       });
@@ -164,22 +163,15 @@ describe("verifyLog on logs written by the library", () => {
       }
       await log.close();
       assert.equal(verifyLog(dir).intact, true);
-    } finally {
-      removeDir(dir);
-    }
-  });
+    }, PREFIX));
 
-  test("an empty directory has no files and is intact", () => {
-    const dir = tempDir("mrecordlog-verify-");
-    try {
+  test("an empty directory has no files and is intact", () =>
+    withTempDir((dir) => {
       const report = verifyLog(dir);
       assert.deepEqual(report.files, []);
       assert.equal(report.intact, true);
       assert.deepEqual(readdirSync(dir), []);
-    } finally {
-      removeDir(dir);
-    }
-  });
+    }, PREFIX));
 
   test("a missing directory throws", () => {
     assert.throws(() => verifyLog("/nonexistent/mrecordlog-verify"), {
@@ -228,31 +220,25 @@ describe("verifyLog finds hand-made damage", () => {
       FrameType.Full,
       concat(new Uint8Array([7]), new Uint8Array(12)),
     );
-    const dir = dirWith([block(good("q", 0, "a"), bad, good("q", 1, "b"))]);
-    try {
+    withLogFiles([block(good("q", 0, "a"), bad, good("q", 1, "b"))], (dir) => {
       const report = verifyLog(dir);
       assert.equal(report.corruptionCount, 1);
       assert.equal(corrupted(report)[0].reason, "unknown record kind 7");
       assert.equal(report.records, 2);
-    } finally {
-      removeDir(dir);
-    }
+    });
   });
 
   test("data after the zero header that ends the log", () => {
     const bytes = new LogBuilder().touch("q", 0).append("q", 0, ["x"]).bytes();
     bytes[BLOCK_SIZE - 100] = 1;
-    const dir = dirWith([bytes]);
-    try {
+    withLogFiles([bytes], (dir) => {
       const report = verifyLog(dir);
       assert.equal(report.records, 2);
       assert.deepEqual(corrupted(report).map((c) => [c.block, c.offset]), [
         [0, BLOCK_SIZE - 100],
       ]);
       assert.match(corrupted(report)[0].reason, /after the zero header/);
-    } finally {
-      removeDir(dir);
-    }
+    });
   });
 
   test("a file after the end of the log: flagged only if it holds data", () => {
@@ -297,24 +283,21 @@ describe("verifyLog finds hand-made damage", () => {
   });
 
   test("reports progress up to the bytes of all files", () => {
-    const dir = dirWith([block(good("q", 0, "a")), block(good("q", 1, "b"))]);
-    try {
-      const seen: [number, number][] = [];
-      verifyLog(dir, { onProgress: (done, total) => seen.push([done, total]) });
-      assert.ok(seen.length > 0);
-      assert.equal(seen.at(-1)![1], 2 * BLOCK_SIZE);
-      assert.ok(seen.at(-1)![0] >= 2 * BLOCK_SIZE);
-    } finally {
-      removeDir(dir);
-    }
+    withLogFiles(
+      [block(good("q", 0, "a")), block(good("q", 1, "b"))],
+      (dir) => {
+        const seen: [number, number][] = [];
+        verifyLog(dir, {
+          onProgress: (done, total) => seen.push([done, total]),
+        });
+        assert.ok(seen.length > 0);
+        assert.equal(seen.at(-1)![1], 2 * BLOCK_SIZE);
+        assert.ok(seen.at(-1)![0] >= 2 * BLOCK_SIZE);
+      },
+    );
   });
 });
 
 function verifyLogOf(files: Uint8Array[]): ReturnType<typeof verifyLog> {
-  const dir = dirWith(files);
-  try {
-    return verifyLog(dir);
-  } finally {
-    removeDir(dir);
-  }
+  return withLogFiles(files, (dir) => verifyLog(dir));
 }
