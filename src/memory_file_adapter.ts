@@ -8,6 +8,7 @@
  */
 
 import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import { mulberry32 } from "./mulberry32.ts";
 
 /**
  * A fault for {@linkcode MemoryFileAdapter.prototype.injectFault}.
@@ -698,16 +699,4 @@ function parentOf(path: string): string {
 
 function baseName(path: string): string {
   return path.slice(path.lastIndexOf("/") + 1);
-}
-
-/** A small seeded PRNG returning floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

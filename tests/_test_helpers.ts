@@ -44,20 +44,8 @@ export function hex(bytes: Uint8Array): string {
   return out;
 }
 
-/**
- * A small seeded PRNG (mulberry32) returning floats in [0, 1): the one
- * pseudo-random generator of the test suite.
- */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../src/mulberry32.ts";
+export { mulberry32 };
 
 /** Deterministic pseudo-random bytes: the low byte of each {@linkcode mulberry32} draw. */
 export function randomBytes(length: number, seed: number): Uint8Array {
