@@ -26,6 +26,9 @@ export const denoFileAdapter: FileAdapter = {
   rename(from, to) {
     Deno.renameSync(from, to);
   },
+  link(existing, path) {
+    Deno.linkSync(existing, path);
+  },
   remove(path) {
     try {
       Deno.removeSync(path);

@@ -27,11 +27,13 @@ interface LockOwner {
 const held = new WeakMap<FileAdapter, Set<string>>();
 
 /**
- * Takes the lock of a log directory: a lock file created exclusively, naming
- * this process (pid and start time) and a random token. A lock whose process
- * is gone (or whose pid was reused by another process) is stale and taken
- * over; a lock held by a live process, or by an open log of this process,
- * raises {@linkcode LogLockedError}.
+ * Takes the lock of a log directory: a lock file naming this process (pid and
+ * start time) and a random token, written aside and then linked into place,
+ * so that it never exists half written and only one process can create it. A
+ * lock whose process is gone (or whose pid was reused) is stale: it is moved
+ * aside with an atomic rename, which only one taker can win, and taken over.
+ * A lock held by a live process, or by an open log of this process, raises
+ * {@linkcode LogLockedError}.
  */
 export function lockDirectory(
   adapter: FileAdapter,
@@ -45,37 +47,82 @@ export function lockDirectory(
   };
   let tokens = held.get(adapter);
   if (!tokens) held.set(adapter, tokens = new Set());
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const file = adapter.open(path, { create: true });
-      try {
-        writeFully(file, new TextEncoder().encode(JSON.stringify(owner)), 0);
-      } finally {
-        file.close();
-      }
-      tokens.add(owner.token);
-      const heldTokens = tokens;
-      return {
-        release() {
-          heldTokens.delete(owner.token);
-          adapter.remove(path);
-        },
-      };
-    } catch (error) {
-      if (errorCode(error) !== "EEXIST" && !isAlreadyExists(error)) throw error;
-    }
-    const current = readOwner(adapter, path);
-    if (current && isLive(current, tokens)) {
-      throw new LogLockedError(
-        dir,
-        current.pid === process.pid
-          ? "in this process"
-          : `by process ${current.pid}`,
-      );
-    }
-    adapter.remove(path);
+  const heldTokens = tokens;
+  const draft = `${path}.${owner.token}`;
+  const file = adapter.open(draft, { create: true });
+  try {
+    writeFully(file, new TextEncoder().encode(JSON.stringify(owner)), 0);
+  } finally {
+    file.close();
   }
-  throw new LogLockedError(dir, "the lock file keeps reappearing");
+  try {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        adapter.link(draft, path);
+        heldTokens.add(owner.token);
+        return {
+          release() {
+            heldTokens.delete(owner.token);
+            if (readOwner(adapter, path)?.token === owner.token) {
+              adapter.remove(path);
+            }
+          },
+        };
+      } catch (error) {
+        if (errorCode(error) !== "EEXIST" && !isAlreadyExists(error)) {
+          throw error;
+        }
+      }
+      const current = readOwner(adapter, path);
+      if (current && isLive(current, heldTokens)) {
+        throw new LogLockedError(
+          dir,
+          current.pid === process.pid
+            ? "in this process"
+            : `by process ${current.pid}`,
+        );
+      }
+      takeOverStale(adapter, dir, path, current, owner.token);
+    }
+    throw new LogLockedError(dir, "the lock file keeps reappearing");
+  } finally {
+    adapter.remove(draft);
+  }
+}
+
+/**
+ * Moves the stale lock `current` out of the way. If what was moved is not
+ * that lock (another process took the lock meanwhile), puts it back and
+ * raises {@linkcode LogLockedError}.
+ */
+function takeOverStale(
+  adapter: FileAdapter,
+  dir: string,
+  path: string,
+  current: LockOwner | undefined,
+  token: string,
+): void {
+  const aside = `${path}.stale-${token}`;
+  try {
+    adapter.rename(path, aside);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || isNotFound(error)) return;
+    throw error;
+  }
+  const moved = readOwner(adapter, aside);
+  if (moved?.token !== current?.token) {
+    try {
+      adapter.link(aside, path);
+    } finally {
+      adapter.remove(aside);
+    }
+    throw new LogLockedError(dir, "another process took it meanwhile");
+  }
+  adapter.remove(aside);
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof Error && error.name === "NotFound";
 }
 
 function isAlreadyExists(error: unknown): boolean {

@@ -42,8 +42,13 @@ export interface FileAdapter {
    * exist yet (it is created exclusively); without it, it must exist.
    */
   open(path: string, options: { create: boolean }): AdapterFile;
-  /** Renames a file. */
+  /** Renames a file (replacing `to` if it exists). */
   rename(from: string, to: string): void;
+  /**
+   * Gives the file `existing` a second name, `path`; fails with `EEXIST` if
+   * `path` exists (atomically: used to take the directory lock).
+   */
+  link(existing: string, path: string): void;
   /** Removes a file. Missing files are not an error. */
   remove(path: string): void;
   /** Makes the directory's entries (creations, deletions) durable. */

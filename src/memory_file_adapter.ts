@@ -52,6 +52,7 @@ export type MemoryFileFault =
       | "open"
       | "remove"
       | "rename"
+      | "link"
       | "syncDir"
       | "truncate"
       | "mkdir"
@@ -93,6 +94,8 @@ export interface MemoryFileAdapterStats {
   removes: number;
   /** `FileAdapter.rename` calls. */
   renames: number;
+  /** `FileAdapter.link` calls. */
+  links: number;
   /** `AdapterFile.truncate` calls. */
   truncates: number;
 }
@@ -135,6 +138,7 @@ export class MemoryFileAdapter implements FileAdapter {
     opens: 0,
     removes: 0,
     renames: 0,
+    links: 0,
     truncates: 0,
   };
   #crashed = false;
@@ -236,6 +240,22 @@ export class MemoryFileAdapter implements FileAdapter {
     this.#checkDir(parentOf(target), "rename", to);
     if (source === target) return;
     this.#files.delete(source);
+    this.#files.set(target, inode);
+  }
+
+  /** Gives the file `existing` a second name; `EEXIST` if `path` exists. */
+  link(existing: string, path: string): void {
+    this.#stats.links++;
+    this.#checkAlive("link", existing);
+    const source = normalize(existing);
+    const target = normalize(path);
+    this.#fault("link", source);
+    const inode = this.#files.get(source);
+    if (inode === undefined) throw systemError("ENOENT", "link", existing);
+    if (this.#files.has(target) || this.#dirs.has(target)) {
+      throw systemError("EEXIST", "link", path);
+    }
+    this.#checkDir(parentOf(target), "link", path);
     this.#files.set(target, inode);
   }
 

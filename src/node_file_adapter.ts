@@ -22,6 +22,9 @@ export const nodeFileAdapter: FileAdapter = {
   rename(from, to) {
     fs.renameSync(from, to);
   },
+  link(existing, path) {
+    fs.linkSync(existing, path);
+  },
   remove(path) {
     fs.rmSync(path, { force: true });
   },

@@ -609,6 +609,11 @@ export class GatedFileAdapter implements FileAdapter {
   }
 
   /** Delegates. */
+  link(existing: string, path: string): void {
+    this.inner.link(existing, path);
+  }
+
+  /** Delegates. */
   remove(path: string): void {
     this.inner.remove(path);
   }

@@ -221,6 +221,7 @@ describe("MemoryFileAdapter basics", () => {
       opens: 2,
       removes: 1,
       renames: 1,
+      links: 0,
       truncates: 0,
     });
   });

@@ -290,6 +290,10 @@ class PowerLossAdapter implements FileAdapter {
     this.step("rename");
     this.inner.rename(from, to);
   }
+  link(existing: string, path: string): void {
+    this.step("link");
+    this.inner.link(existing, path);
+  }
   remove(path: string): void {
     this.step("remove");
     this.inner.remove(path);
