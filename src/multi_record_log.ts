@@ -444,7 +444,7 @@ export class MultiRecordLog {
     queue: string,
     options?: QueueWritableOptions,
   ): WritableStream<Uint8Array | Uint8Array[]> {
-    return createQueueWritable(this, queue, options);
+    return createQueueWritable(this, queue, options, this.#isCurrent(queue));
   }
 
   /**
@@ -463,7 +463,7 @@ export class MultiRecordLog {
     queue: string,
     options?: QueueReadableOptions,
   ): ReadableStream<LogRecord> {
-    return createQueueReadable(this, queue, options);
+    return createQueueReadable(this, queue, options, this.#isCurrent(queue));
   }
 
   /** The last position of the queue, or `undefined` if it never advanced. */
@@ -594,6 +594,15 @@ export class MultiRecordLog {
     if (q) return q;
     queueNameBytes(queue);
     throw new MissingQueueError(queue);
+  }
+
+  /**
+   * Whether `queue` is still the queue of that name it is now: a stream stops
+   * when its queue is deleted, even if one of the same name is created.
+   */
+  #isCurrent(queue: string): () => boolean {
+    const q = this.#queue(queue);
+    return () => !this.#closed && this.#queues.get(queue) === q;
   }
 
   #checkOpen(): void {

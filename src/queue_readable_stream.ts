@@ -67,6 +67,7 @@ export function createQueueReadable(
   log: MultiRecordLog,
   queue: string,
   options: QueueReadableOptions = {},
+  isCurrent: () => boolean = () => !log.closed && log.queueExists(queue),
 ): ReadableStream<LogRecord> {
   const from = checkOptionalPosition(options.from, "from") ?? 0;
   let to = checkOptionalPosition(options.to, "to") ?? Infinity;
@@ -101,7 +102,7 @@ export function createQueueReadable(
   return new ReadableStream<LogRecord>({
     async pull(controller): Promise<void> {
       while (!cancelled) {
-        if (cursor > to || log.closed || !log.queueExists(queue)) {
+        if (cursor > to || !isCurrent()) {
           controller.close();
           return;
         }

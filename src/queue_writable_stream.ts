@@ -93,6 +93,7 @@ export function createQueueWritable(
   log: MultiRecordLog,
   queue: string,
   options: QueueWritableOptions = {},
+  isCurrent: () => boolean = () => log.queueExists(queue),
 ): WritableStream<Uint8Array | Uint8Array[]> {
   let next = checkOptionalPosition(options.position, "position");
   const timeoutMs = options.memoryWaitTimeoutMs;
@@ -116,7 +117,7 @@ export function createQueueWritable(
   return new WritableStream<Uint8Array | Uint8Array[]>({
     start(controller): void {
       unsubscribe = log.onChange(() => {
-        const error = goneError(log, queue);
+        const error = goneError(log, queue, isCurrent);
         if (error === undefined) return;
         stop();
         controller.error(error);
@@ -139,6 +140,7 @@ export function createQueueWritable(
         await appendWhenRoom(
           log,
           queue,
+          isCurrent,
           start,
           payloads,
           timeoutMs,
@@ -164,9 +166,13 @@ function checkHighWaterMark(value: unknown): number {
 }
 
 /** Why the stream cannot go on: the log closed or the queue is gone. */
-function goneError(log: MultiRecordLog, queue: string): Error | undefined {
+function goneError(
+  log: MultiRecordLog,
+  queue: string,
+  isCurrent: () => boolean,
+): Error | undefined {
   if (log.closed) return new LogClosedError();
-  if (!log.queueExists(queue)) return new MissingQueueError(queue);
+  if (!isCurrent()) return new MissingQueueError(queue);
   return undefined;
 }
 
@@ -211,6 +217,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 async function appendWhenRoom(
   log: MultiRecordLog,
   queue: string,
+  isCurrent: () => boolean,
   position: number | undefined,
   payloads: Uint8Array[],
   timeoutMs: number | undefined,
@@ -219,6 +226,8 @@ async function appendWhenRoom(
   let deadline: number | undefined;
   for (;;) {
     signal.throwIfAborted();
+    const gone = goneError(log, queue, isCurrent);
+    if (gone) throw gone;
     try {
       await log.appendRecords(queue, position, payloads);
       return;
@@ -228,7 +237,7 @@ async function appendWhenRoom(
       for (const payload of payloads) bytes += payload.length;
       if (bytes > log.memoryLimitBytes) throw error;
       if (timeoutMs !== undefined) deadline ??= Date.now() + timeoutMs;
-      await waitForRoom(log, queue, bytes, deadline, error, signal);
+      await waitForRoom(log, queue, isCurrent, bytes, deadline, error, signal);
     }
   }
 }
@@ -241,13 +250,14 @@ async function appendWhenRoom(
 function waitForRoom(
   log: MultiRecordLog,
   queue: string,
+  isCurrent: () => boolean,
   bytes: number,
   deadline: number | undefined,
   error: MemoryLimitError,
   signal: AbortSignal,
 ): Promise<void> {
   const ready = (): boolean =>
-    goneError(log, queue) !== undefined ||
+    goneError(log, queue, isCurrent) !== undefined ||
     log.retainedBytes + bytes <= log.memoryLimitBytes;
   if (ready()) return Promise.resolve();
   return new Promise((resolve, reject) => {

@@ -309,3 +309,43 @@ describe("createQueueReadable", () => {
     assert.equal((await reader.read()).done, true);
   });
 });
+
+describe("log.readable and log.writable across a delete and re-create", () => {
+  const text = new TextEncoder();
+  test("a follower stops at the delete and never reads the new queue of the same name", async () => {
+    const log = await MultiRecordLog.open("/d", {
+      fileAdapter: new MemoryFileAdapter(),
+    });
+    await log.createQueue("q");
+    await log.appendRecords("q", undefined, [
+      text.encode("old0"),
+      text.encode("old1"),
+    ]);
+    const reader = log.readable("q", { follow: true, highWaterMark: 0 })
+      .getReader();
+    assert.equal((await reader.read()).value?.position, 0);
+    const deleted = log.deleteQueue("q");
+    await log.createQueue("q");
+    await deleted;
+    for (let i = 0; i < 3; i++) {
+      await log.appendRecord("q", undefined, text.encode(`new${i}`));
+    }
+    assert.deepEqual(await reader.read(), { done: true, value: undefined });
+    await log.close();
+  });
+
+  test("a writable errors at the delete and never appends to the new queue", async () => {
+    const log = await MultiRecordLog.open("/d", {
+      fileAdapter: new MemoryFileAdapter(),
+    });
+    await log.createQueue("q");
+    const writer = log.writable("q").getWriter();
+    await writer.write(text.encode("old"));
+    const deleted = log.deleteQueue("q");
+    await log.createQueue("q");
+    await deleted;
+    await assert.rejects(writer.write(text.encode("stray")), MissingQueueError);
+    assert.deepEqual([...log.range("q")], []);
+    await log.close();
+  });
+});
