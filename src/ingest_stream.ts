@@ -39,7 +39,8 @@ export interface IngestStreamOptions {
  * queue's writable stream (each batch one atomic append, persisted as the
  * log's policy says), counting the records persisted. Never rejects: a
  * failure is returned as `error`, with what was persisted before it. The
- * positions assume no one else appends to the queue meanwhile.
+ * positions are those the appends reported: the first record's and the last
+ * one's (records of other appends to the queue may lie between).
  *
  * @example
  * ```ts ignore
@@ -54,20 +55,22 @@ export async function ingestStream(
   input: ReadableStream<Uint8Array>,
   options: IngestStreamOptions,
 ): Promise<{ outcome: IngestOutcome; error?: unknown }> {
-  const before = log.queueExists(queue) ? log.lastPosition(queue) : undefined;
-  const first = options.position ?? (before === undefined ? 0 : before + 1);
+  let first: number | null = null;
+  let last: number | null = null;
   let persisted = 0;
   let error: unknown;
   try {
     const writer = createQueueWritable(log, queue, {
       position: options.position,
       memoryWaitTimeoutMs: options.memoryWaitTimeoutMs,
+      onPersisted(firstPosition, lastPosition) {
+        first ??= firstPosition;
+        last = lastPosition;
+        persisted += lastPosition - firstPosition + 1;
+      },
     }).getWriter();
     const counted = new WritableStream<Uint8Array[]>({
-      async write(batch) {
-        await writer.write(batch);
-        persisted += batch.length;
-      },
+      write: (batch) => writer.write(batch),
       close: () => writer.close(),
       abort: (reason) => writer.abort(reason),
     });
@@ -80,8 +83,8 @@ export async function ingestStream(
     if (!input.locked) input.cancel(error).catch(() => {});
   }
   const outcome = {
-    firstPosition: persisted > 0 ? first : null,
-    lastPosition: persisted > 0 ? first + persisted - 1 : null,
+    firstPosition: first,
+    lastPosition: last,
     count: persisted,
   };
   return error === undefined ? { outcome } : { outcome, error };

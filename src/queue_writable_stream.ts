@@ -37,6 +37,11 @@ export interface QueueWritableOptions {
    * written included, before `desiredSize` falls to zero. Default 1.
    */
   highWaterMark?: number;
+  /**
+   * Called once a chunk is persisted (or found already there, with
+   * `position`), with the positions of its first and last records.
+   */
+  onPersisted?: (firstPosition: number, lastPosition: number) => void;
 }
 
 /**
@@ -106,6 +111,10 @@ export function createQueueWritable(
     );
   }
   const highWaterMark = checkHighWaterMark(options.highWaterMark ?? 1);
+  const onPersisted = options.onPersisted;
+  if (onPersisted !== undefined && typeof onPersisted !== "function") {
+    throw new TypeError("onPersisted must be a function");
+  }
   log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
 
   let unsubscribe: (() => void) | undefined;
@@ -131,13 +140,14 @@ export function createQueueWritable(
         if (start !== undefined) {
           next = start + payloads.length;
           const skipped = replayed(log, queue, start, payloads);
+          if (skipped > 0) onPersisted?.(start, start + skipped - 1);
           if (skipped === payloads.length) return;
           if (skipped > 0) {
             payloads = payloads.slice(skipped);
             start += skipped;
           }
         }
-        await appendWhenRoom(
+        const last = await appendWhenRoom(
           log,
           queue,
           isCurrent,
@@ -146,6 +156,7 @@ export function createQueueWritable(
           timeoutMs,
           controller.signal,
         );
+        if (last !== undefined) onPersisted?.(last - payloads.length + 1, last);
       } catch (error) {
         stop();
         throw error;
@@ -222,15 +233,14 @@ async function appendWhenRoom(
   payloads: Uint8Array[],
   timeoutMs: number | undefined,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<number | undefined> {
   let deadline: number | undefined;
   for (;;) {
     signal.throwIfAborted();
     const gone = goneError(log, queue, isCurrent);
     if (gone) throw gone;
     try {
-      await log.appendRecords(queue, position, payloads);
-      return;
+      return (await log.appendRecords(queue, position, payloads)).lastPosition;
     } catch (error) {
       if (!(error instanceof MemoryLimitError)) throw error;
       let bytes = 0;

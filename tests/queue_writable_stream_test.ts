@@ -374,3 +374,22 @@ function walName(fs: MemoryFileAdapter): string {
   assert.equal(names.length, 1);
   return names[0];
 }
+
+test("onPersisted reports the positions each chunk really got", async () => {
+  const log = await MultiRecordLog.open("/d", {
+    fileAdapter: new MemoryFileAdapter(),
+  });
+  await log.createQueue("q");
+  const seen: [number, number][] = [];
+  const writer = log.writable("q", {
+    onPersisted: (first, last) => seen.push([first, last]),
+  }).getWriter();
+  const text = new TextEncoder();
+  await writer.write([text.encode("a"), text.encode("b")]);
+  await log.truncate("q", 100); // moves the queue's next position to 101
+  await writer.write(text.encode("c"));
+  await writer.close();
+  assert.deepEqual(seen, [[0, 1], [101, 101]]);
+  assert.deepEqual([...log.range("q")].map((r) => r.position), [101]);
+  await log.close();
+});
