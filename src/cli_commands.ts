@@ -27,7 +27,8 @@ import { formatSummary, summaryJson } from "./cli_summary.ts";
 import { formatVerifyReport } from "./cli_verify.ts";
 import { MultiRecordLog } from "./multi_record_log.ts";
 import { createQueueReadable } from "./queue_readable_stream.ts";
-import { parseSegmentName } from "./segment_file.ts";
+import { parseSegmentName, segmentName } from "./segment_file.ts";
+import { BLOCK_SIZE } from "./frame.ts";
 import { verifyLog } from "./verify_log.ts";
 
 /** The options given to a command, by long name. */
@@ -197,10 +198,27 @@ async function openLog(
   const progress = new ProgressLine();
   progress.update(() => `opening ${dir}…`);
   try {
-    return await MultiRecordLog.open(dir, { onWarning: warn });
+    return await MultiRecordLog.open(dir, {
+      onWarning: warn,
+      segmentBytes: existingSegmentBytes(dir),
+    });
   } finally {
     progress.done();
   }
+}
+
+/**
+ * The size of the newest log file, if it is a whole number of blocks: the
+ * tool then keeps the log's own file size instead of growing the file to the
+ * default 128 MiB.
+ */
+function existingSegmentBytes(dir: string): number | undefined {
+  const numbers = readdirSync(dir)
+    .map(parseSegmentName)
+    .filter((n): n is number => n !== undefined);
+  if (numbers.length === 0) return undefined;
+  const size = statSync(`${dir}/${segmentName(Math.max(...numbers))}`).size;
+  return size > 0 && size % BLOCK_SIZE === 0 ? size : undefined;
 }
 
 function warn(message: string): void {

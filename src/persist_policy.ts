@@ -51,22 +51,15 @@ export function validatePersistPolicy(policy: unknown): PersistPolicy {
   }
   validatePersistAction(action, "persistPolicy.action");
   if (kind === "always") return { kind, action };
-  if (kind === "onDelay") {
-    if (typeof intervalMs !== "number") {
-      throw new TypeError("persistPolicy.intervalMs must be a number");
-    }
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
-      throw new RangeError(
-        `persistPolicy.intervalMs must be a positive number, got ${intervalMs}`,
-      );
-    }
-    return { kind, action, intervalMs };
+  if (typeof intervalMs !== "number") {
+    throw new TypeError("persistPolicy.intervalMs must be a number");
   }
-  throw new TypeError(
-    `persistPolicy.kind must be "always", "onDelay" or "doNothing", got ${
-      String(kind)
-    }`,
-  );
+  if (!Number.isFinite(intervalMs) || intervalMs <= 0) {
+    throw new RangeError(
+      `persistPolicy.intervalMs must be a positive number, got ${intervalMs}`,
+    );
+  }
+  return { kind, action, intervalMs };
 }
 
 /** Checks a persist action; throws `TypeError`. */
