@@ -213,6 +213,7 @@ async function openLog(
  * default 128 MiB.
  */
 function existingSegmentBytes(dir: string): number | undefined {
+  if (!existsSync(dir)) return undefined;
   const numbers = readdirSync(dir)
     .map(parseSegmentName)
     .filter((n): n is number => n !== undefined);
