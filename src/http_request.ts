@@ -207,3 +207,33 @@ export function byteLimit(
     },
   });
 }
+
+/**
+ * Errors the body with a 408 when no bytes arrive for `ms` milliseconds, so
+ * that a stalled upload cannot hold its queue's appends forever.
+ */
+export function idleLimit(ms: number): TransformStream<Uint8Array, Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (controller: TransformStreamDefaultController<Uint8Array>) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      try {
+        controller.error(
+          new HttpError(408, "RequestTimeout", `No body bytes for ${ms} ms`),
+        );
+      } catch {
+        // The stream already ended.
+      }
+    }, ms);
+  };
+  return new TransformStream({
+    start: arm,
+    transform(chunk, controller) {
+      arm(controller);
+      controller.enqueue(chunk);
+    },
+    flush() {
+      clearTimeout(timer);
+    },
+  });
+}

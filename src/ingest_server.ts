@@ -13,6 +13,7 @@ import {
   bodyTooLarge,
   byteLimit,
   HttpError,
+  idleLimit,
   parseBooleanParam,
   parsePositionParam,
   parseQuery,
@@ -35,6 +36,12 @@ export interface IngestHandlerOptions {
   maxRecordBytes?: number;
   /** How long an append waits for memory before answering 429. Default 1000 ms. */
   memoryWaitTimeoutMs?: number;
+  /**
+   * How long an append's body may send nothing before it is answered with
+   * 408 (appends to one queue run one after the other, so a stalled upload
+   * would hold the others). Default 30,000.
+   */
+  bodyIdleTimeoutMs?: number;
   /** The `Retry-After` of a 429 answer, in seconds. Default 1. */
   retryAfterSeconds?: number;
   /**
@@ -176,7 +183,9 @@ export function createIngestHandler(
     const { outcome, error } = await ingestStream(
       log,
       queue,
-      body.pipeThrough(byteLimit(maxBodyBytes)),
+      body
+        .pipeThrough(idleLimit(options.bodyIdleTimeoutMs ?? 30_000))
+        .pipeThrough(byteLimit(maxBodyBytes)),
       {
         framing,
         position,

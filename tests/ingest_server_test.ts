@@ -652,6 +652,46 @@ describe("ingest server", () => {
       await log.close();
     }, "mrecordlog-server-"));
 
+  test("a stalled upload is answered 408 and does not hold the queue", () =>
+    withTempDir(async (dir) => {
+      const log = await MultiRecordLog.open(dir);
+      try {
+        const handler = createIngestHandler(log, { bodyIdleTimeoutMs: 100 });
+        await handler(new Request("http://h/queues/q", { method: "POST" }));
+        const stalled = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(encoder.encode("a\n"));
+          }, // and then nothing, ever
+        });
+        const first = handler(
+          new Request("http://h/queues/q/records", {
+            method: "POST",
+            body: stalled,
+            duplex: "half",
+          } as RequestInit),
+        );
+        const second = handler(
+          new Request("http://h/queues/q/records", {
+            method: "POST",
+            body: "b\n",
+          }),
+        );
+        const answer = await first;
+        assert.equal(answer.status, 408);
+        assert.equal((await answer.json()).persisted.count, 1);
+        assert.equal((await second).status, 200);
+        assert.deepEqual(
+          [...log.range("q")].map((r) => decoder.decode(r.payload)),
+          [
+            "a",
+            "b",
+          ],
+        );
+      } finally {
+        await log.close();
+      }
+    }, "mrecordlog-handler-"));
+
   test("the handler works without a server (runtime-neutral)", () =>
     withTempDir(async (dir) => {
       const log = await MultiRecordLog.open(dir);
