@@ -38,6 +38,8 @@ export {
   MissingQueueError,
   PositionInPastError,
   QueueAlreadyExistsError,
+  RecordTooLargeError,
+  TruncatedInputError,
 } from "./src/errors.ts";
 export type { AdapterFile, FileAdapter } from "./src/file_adapter.ts";
 export {
@@ -61,5 +63,3 @@ export {
   RecordBatchStream,
   type RecordBatchStreamOptions,
 } from "./src/record_batch_stream.ts";
-export { RecordTooLargeError } from "./src/record_too_large_error.ts";
-export { TruncatedInputError } from "./src/truncated_input_error.ts";

@@ -150,3 +150,73 @@ export class MemoryLimitError extends Error {
     this.limitBytes = limitBytes;
   }
 }
+
+/**
+ * Raised (as the stream's error) by `LineSplitStream` and
+ * `LengthPrefixDecoderStream` when a record exceeds `maxRecordBytes`. The
+ * stream fails as soon as the excess is known, without buffering more input.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   for await (const line of body.pipeThrough(new LineSplitStream())) use(line);
+ * } catch (error) {
+ *   if (!(error instanceof RecordTooLargeError)) throw error;
+ *   console.error(`a line is over ${error.limitBytes} bytes`);
+ * }
+ * ```
+ */
+export class RecordTooLargeError extends Error {
+  /** The limit that was exceeded, in bytes. */
+  readonly limitBytes: number;
+  /**
+   * The record's size in bytes when it is known (the length read from a
+   * length prefix), `undefined` when it is only known to exceed the limit.
+   */
+  readonly recordBytes: number | undefined;
+  /** Builds the error for a record over `limitBytes`, of `recordBytes` if known. */
+  constructor(limitBytes: number, recordBytes?: number) {
+    super(
+      recordBytes === undefined
+        ? `Record exceeds the limit of ${limitBytes} bytes`
+        : `Record of ${recordBytes} bytes exceeds the limit of ${limitBytes} bytes`,
+    );
+    this.name = "RecordTooLargeError";
+    this.limitBytes = limitBytes;
+    this.recordBytes = recordBytes;
+  }
+}
+
+/**
+ * Raised (as the stream's error) by `LengthPrefixDecoderStream` when its input
+ * ends inside a length prefix or inside a record: incomplete data is never
+ * dropped silently.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   for await (const record of body.pipeThrough(new LengthPrefixDecoderStream())) use(record);
+ * } catch (error) {
+ *   if (!(error instanceof TruncatedInputError)) throw error;
+ *   console.error(`${error.receivedBytes} of ${error.expectedBytes} bytes`);
+ * }
+ * ```
+ */
+export class TruncatedInputError extends Error {
+  /** The part that was cut short, e.g. `"length prefix"` or `"record"`. */
+  readonly part: string;
+  /** How many bytes that part should have had. */
+  readonly expectedBytes: number;
+  /** How many bytes of it were received before the input ended. */
+  readonly receivedBytes: number;
+  /** Builds the error for `part`, cut at `receivedBytes` of `expectedBytes`. */
+  constructor(part: string, expectedBytes: number, receivedBytes: number) {
+    super(
+      `Input ended inside a ${part}: expected ${expectedBytes} bytes, got ${receivedBytes}`,
+    );
+    this.name = "TruncatedInputError";
+    this.part = part;
+    this.expectedBytes = expectedBytes;
+    this.receivedBytes = receivedBytes;
+  }
+}

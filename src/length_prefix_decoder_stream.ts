@@ -4,8 +4,7 @@
  * @module
  */
 
-import { RecordTooLargeError } from "./record_too_large_error.ts";
-import { TruncatedInputError } from "./truncated_input_error.ts";
+import { RecordTooLargeError, TruncatedInputError } from "./errors.ts";
 
 /** Options for {@linkcode LengthPrefixDecoderStream}. */
 export interface LengthPrefixDecoderStreamOptions {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { RecordTooLargeError } from "./record_too_large_error.ts";
+import { RecordTooLargeError } from "./errors.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;

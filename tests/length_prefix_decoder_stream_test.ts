@@ -2,8 +2,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LengthPrefixDecoderStream } from "../src/length_prefix_decoder_stream.ts";
 import { LengthPrefixEncoderStream } from "../src/length_prefix_encoder_stream.ts";
-import { RecordTooLargeError } from "../src/record_too_large_error.ts";
-import { TruncatedInputError } from "../src/truncated_input_error.ts";
+import { RecordTooLargeError, TruncatedInputError } from "../src/errors.ts";
 import { lengthPrefixed, mulberry32, pipeChunks } from "./_test_helpers.ts";
 
 /** Frames `records` by hand: u32 LE length, then bytes. */

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LineSplitStream } from "../src/line_split_stream.ts";
-import { RecordTooLargeError } from "../src/record_too_large_error.ts";
+import { RecordTooLargeError } from "../src/errors.ts";
 import { mulberry32, pipeChunks } from "./_test_helpers.ts";
 
 const encoder = new TextEncoder();
