@@ -40,6 +40,7 @@ export async function checkResolutionOrder(
     mkdir: (path) => base.mkdir(path),
     listFiles: (dir) => base.listFiles(dir),
     rename: (from, to) => base.rename(from, to),
+    link: (existing, path) => base.link(existing, path),
     remove: (path) => base.remove(path),
     syncDir: (dir) => base.syncDir(dir),
     open(path, options): AdapterFile {

@@ -12,9 +12,18 @@ export interface LogRecord {
 /** Bytes of index kept per record: position (8) and payload offset (4). */
 export const RECORD_INDEX_BYTES = 12;
 
+// Chunks grow from 64 KiB to 256 KiB only: allocators hand blocks that
+// small back again once freed (glibc below its mmap threshold), pages
+// already touched, while larger blocks come fresh from the OS, and the first
+// write to each of their pages costs more than the copy itself.
 const FIRST_CHUNK_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
-const FIRST_INDEX_CAPACITY = 64;
+const MAX_CHUNK_BYTES = 256 * 1024;
+/** Chunks for large payloads hold four of them, up to this size (or one). */
+const LARGE_CHUNK_BYTES = 8 * 1024 * 1024;
+/** Records per index page (a power of two); a page is dropped whole. */
+const PAGE_RECORDS = 4096;
+const PAGE_SHIFT = 12;
+const FIRST_PAGE_CAPACITY = 64;
 
 interface Chunk {
   bytes: Uint8Array;
@@ -26,13 +35,24 @@ interface Chunk {
   fileNumber: number;
 }
 
+/** Index entries of up to `PAGE_RECORDS` consecutive records. */
+interface IndexPage {
+  positions: Float64Array;
+  offsets: Uint32Array;
+}
+
 /**
- * One queue's records in memory. Payloads are copied back to back into large
+ * One queue's records in memory. Payloads are copied back to back into
  * chunks that are only ever appended to and dropped whole once every record
  * in them is truncated, so views handed to callers never change. A chunk
  * holds records of one log file only. The index keeps, per record, its
- * position and its payload's offset in its chunk (12 bytes); a payload ends
- * where the next one in its chunk starts.
+ * position and its payload's offset in its chunk (12 bytes), in pages of
+ * `PAGE_RECORDS` records dropped whole by truncation (only the last page
+ * grows, by doubling up to a full page); a payload ends where the next one
+ * in its chunk starts.
+ *
+ * Records are numbered by an absolute index that only grows; truncation
+ * moves `#head` forward.
  *
  * Records are pushed before their write is committed; `visibleNext` bounds
  * what readers see (records at positions below it).
@@ -49,11 +69,10 @@ export class MemQueue {
   /** True once the queue was deleted: readers stop. */
   deleted = false;
 
-  #positions = new Float64Array(FIRST_INDEX_CAPACITY);
-  #offsets = new Uint32Array(FIRST_INDEX_CAPACITY);
-  #head = 0;
-  #tail = 0;
-  #evicted = 0; // absolute index of the record at #head
+  #pages: IndexPage[] = [];
+  #pageBase = 0; // absolute index of the first entry of #pages[0]
+  #head = 0; // absolute index of the first record held
+  #end = 0; // absolute index the next record gets
   #chunks: Chunk[] = [];
   #chunkBytesUsed = 0; // sum of the chunks' `used`
   #nextChunkBytes = FIRST_CHUNK_BYTES;
@@ -68,56 +87,49 @@ export class MemQueue {
 
   /** Number of records held. */
   get length(): number {
-    return this.#tail - this.#head;
+    return this.#end - this.#head;
   }
 
   /** Sum of the retained payload lengths. */
   get payloadBytes(): number {
-    return this.#tail > this.#head
-      ? this.#chunkBytesUsed - this.#offsets[this.#head]
+    return this.#end > this.#head
+      ? this.#chunkBytesUsed - this.#offset(this.#head)
       : 0;
   }
 
   /** Position of the first record held, if any. */
   get firstPosition(): number | undefined {
-    return this.#tail > this.#head ? this.#positions[this.#head] : undefined;
+    return this.#end > this.#head ? this.#position(this.#head) : undefined;
   }
 
   /** The file number the first held record was read from or written to. */
   get firstFileNumber(): number | undefined {
-    return this.#tail > this.#head ? this.#chunks[0].fileNumber : undefined;
+    return this.#end > this.#head ? this.#chunks[0].fileNumber : undefined;
   }
 
   /** Copies `payload` in as the record at `position` (at or past the next position). */
   push(position: number, payload: Uint8Array, fileNumber: number): void {
-    if (this.#tail === this.#positions.length) this.#makeRoom();
-    const absolute = this.#evicted + (this.#tail - this.#head);
+    const absolute = this.#end;
+    const rel = absolute - this.#pageBase;
+    const slot = rel & (PAGE_RECORDS - 1);
+    let page = this.#pages[rel >>> PAGE_SHIFT];
+    if (page === undefined || slot === page.positions.length) {
+      page = this.#growIndex(page);
+    }
     let chunk = this.#chunks[this.#chunks.length - 1];
     if (
-      !chunk || chunk.fileNumber !== fileNumber ||
+      chunk === undefined || chunk.fileNumber !== fileNumber ||
       chunk.bytes.length - chunk.used < payload.length
     ) {
-      const size = Math.max(this.#nextChunkBytes, payload.length);
-      this.#nextChunkBytes = Math.min(
-        this.#nextChunkBytes * 2,
-        MAX_CHUNK_BYTES,
-      );
-      chunk = {
-        bytes: new Uint8Array(size),
-        used: 0,
-        firstRecord: absolute,
-        lastRecord: absolute,
-        fileNumber,
-      };
-      this.#chunks.push(chunk);
+      chunk = this.#newChunk(absolute, payload.length, fileNumber);
     }
     chunk.bytes.set(payload, chunk.used);
-    this.#positions[this.#tail] = position;
-    this.#offsets[this.#tail] = chunk.used;
-    this.#tail++;
+    page.positions[slot] = position;
+    page.offsets[slot] = chunk.used;
     chunk.used += payload.length;
     chunk.lastRecord = absolute;
     this.#chunkBytesUsed += payload.length;
+    this.#end = absolute + 1;
     this.nextPosition = position + 1;
   }
 
@@ -127,59 +139,51 @@ export class MemQueue {
    * `position + 1`. Returns the number of records dropped.
    */
   truncate(position: number): number {
-    let i = this.#head;
-    while (i < this.#tail && this.#positions[i] <= position) i++;
-    const dropped = i - this.#head;
-    this.#evicted += dropped;
-    this.#head = i;
+    const head = this.#firstAtOrAbove(position + 1);
+    const dropped = head - this.#head;
+    this.#head = head;
     if (position + 1 >= this.nextPosition) this.nextPosition = position + 1;
-    while (
-      this.#chunks.length > 0 && this.#chunks[0].lastRecord < this.#evicted
-    ) {
-      this.#chunkBytesUsed -= this.#chunks.shift()!.used;
-    }
-    if (this.#head === this.#tail) {
-      this.#head = this.#tail = 0;
+    if (head === this.#end) {
+      this.#pages.length = 0;
+      this.#pageBase = head;
       this.#chunks.length = 0;
       this.#chunkBytesUsed = 0;
-      if (this.#positions.length > FIRST_INDEX_CAPACITY * 16) {
-        this.#resizeIndex(FIRST_INDEX_CAPACITY);
-      }
-    } else if (
-      this.length * 4 < this.#positions.length && this.#positions.length > 4096
-    ) {
-      this.#resizeIndex(this.length * 2);
+      return dropped;
     }
+    const pages = Math.floor((head - this.#pageBase) / PAGE_RECORDS);
+    if (pages > 0) {
+      this.#pages.splice(0, pages);
+      this.#pageBase += pages * PAGE_RECORDS;
+    }
+    let chunks = 0;
+    while (this.#chunks[chunks].lastRecord < head) {
+      this.#chunkBytesUsed -= this.#chunks[chunks].used;
+      chunks++;
+    }
+    if (chunks > 0) this.#chunks.splice(0, chunks);
     return dropped;
   }
 
   /** Visible records from `from` to `to`, both inclusive; robust to truncation meanwhile. */
   *range(from: number, to: number): Generator<LogRecord, void, undefined> {
-    let lo = this.#head;
-    let hi = this.#tail;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.#positions[mid] < from) lo = mid + 1;
-      else hi = mid;
-    }
-    let absolute = this.#evicted + (lo - this.#head);
+    let absolute = this.#firstAtOrAbove(from);
     for (;;) {
       if (this.deleted) return;
-      if (absolute < this.#evicted) absolute = this.#evicted;
-      const i = this.#head + (absolute - this.#evicted);
-      if (i >= this.#tail) return;
-      const position = this.#positions[i];
+      if (absolute < this.#head) absolute = this.#head;
+      if (absolute >= this.#end) return;
+      const position = this.#position(absolute);
       if (position > to || position >= this.visibleNext) return;
-      yield { position, payload: this.#payload(i) };
+      yield { position, payload: this.#payload(absolute) };
       absolute++;
     }
   }
 
   /** The last visible record, if any. */
   lastVisible(): LogRecord | undefined {
-    for (let i = this.#tail - 1; i >= this.#head; i--) {
-      if (this.#positions[i] < this.visibleNext) {
-        return { position: this.#positions[i], payload: this.#payload(i) };
+    for (let a = this.#end - 1; a >= this.#head; a--) {
+      const position = this.#position(a);
+      if (position < this.visibleNext) {
+        return { position, payload: this.#payload(a) };
       }
     }
     return undefined;
@@ -187,13 +191,37 @@ export class MemQueue {
 
   /** Bytes allocated: payload chunks and index. */
   allocatedBytes(): number {
-    let total = this.#positions.length * RECORD_INDEX_BYTES;
+    let total = 0;
+    for (const page of this.#pages) {
+      total += page.positions.length * RECORD_INDEX_BYTES;
+    }
     for (const chunk of this.#chunks) total += chunk.bytes.length;
     return total;
   }
 
-  #payload(i: number): Uint8Array {
-    const absolute = this.#evicted + (i - this.#head);
+  #position(absolute: number): number {
+    const rel = absolute - this.#pageBase;
+    return this.#pages[rel >>> PAGE_SHIFT].positions[rel & (PAGE_RECORDS - 1)];
+  }
+
+  #offset(absolute: number): number {
+    const rel = absolute - this.#pageBase;
+    return this.#pages[rel >>> PAGE_SHIFT].offsets[rel & (PAGE_RECORDS - 1)];
+  }
+
+  /** The absolute index of the first record held at or above `position`. */
+  #firstAtOrAbove(position: number): number {
+    let lo = this.#head;
+    let hi = this.#end;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (this.#position(mid) < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #payload(absolute: number): Uint8Array {
     const chunks = this.#chunks;
     let lo = 0;
     let hi = chunks.length - 1;
@@ -203,29 +231,47 @@ export class MemQueue {
       else hi = mid - 1;
     }
     const chunk = chunks[lo];
-    const start = this.#offsets[i];
-    const end = absolute < chunk.lastRecord ? this.#offsets[i + 1] : chunk.used;
+    const start = this.#offset(absolute);
+    const end = absolute < chunk.lastRecord
+      ? this.#offset(absolute + 1)
+      : chunk.used;
     return chunk.bytes.subarray(start, end);
   }
 
-  #makeRoom(): void {
-    const length = this.length;
-    this.#resizeIndex(
-      length * 2 > this.#positions.length ? length * 2 : this.#positions.length,
-    );
+  /** Makes room for the next entry: grows the last page, or adds one. */
+  #growIndex(last: IndexPage | undefined): IndexPage {
+    const full = last === undefined || last.positions.length === PAGE_RECORDS;
+    const capacity = full ? FIRST_PAGE_CAPACITY : last.positions.length * 2;
+    const page = {
+      positions: new Float64Array(capacity),
+      offsets: new Uint32Array(capacity),
+    };
+    if (full) {
+      this.#pages.push(page);
+    } else {
+      page.positions.set(last.positions);
+      page.offsets.set(last.offsets);
+      this.#pages[this.#pages.length - 1] = page;
+    }
+    return page;
   }
 
-  #resizeIndex(capacity: number): void {
-    const length = this.length;
-    const positions = new Float64Array(
-      Math.max(capacity, FIRST_INDEX_CAPACITY),
+  #newChunk(absolute: number, bytes: number, fileNumber: number): Chunk {
+    // Room for at least four payloads this large (so that at most a quarter
+    // is left unused), up to 8 MiB, or just this one if it is larger.
+    const size = Math.max(
+      this.#nextChunkBytes,
+      Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
     );
-    const offsets = new Uint32Array(positions.length);
-    positions.set(this.#positions.subarray(this.#head, this.#tail));
-    offsets.set(this.#offsets.subarray(this.#head, this.#tail));
-    this.#positions = positions;
-    this.#offsets = offsets;
-    this.#head = 0;
-    this.#tail = length;
+    const chunk = {
+      bytes: new Uint8Array(size),
+      used: 0,
+      firstRecord: absolute,
+      lastRecord: absolute,
+      fileNumber,
+    };
+    this.#nextChunkBytes = Math.min(this.#nextChunkBytes * 2, MAX_CHUNK_BYTES);
+    this.#chunks.push(chunk);
+    return chunk;
   }
 }

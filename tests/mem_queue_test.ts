@@ -269,3 +269,64 @@ describe("MemQueue views and memory", () => {
     assert.ok(allocated < 4 * q.payloadBytes, `${allocated}`);
   });
 });
+
+describe("MemQueue index pages", () => {
+  it("matches a plain model across page boundaries, gaps and truncations", () => {
+    const q = queue();
+    const model: [number, string][] = [];
+    let position = 0;
+    const add = (count: number) => {
+      for (let i = 0; i < count; i++) {
+        position += i % 7 === 0 ? 3 : 1; // gaps
+        q.push(position, utf8(`p${position}`), 0);
+        model.push([position, `p${position}`]);
+      }
+      q.visibleNext = q.nextPosition;
+    };
+    const check = () => {
+      const got = [...q.range(0, Infinity)].map((r) => [
+        r.position,
+        text(r.payload),
+      ]);
+      assert.deepEqual(got, model);
+      assert.equal(q.length, model.length);
+      assert.equal(q.firstPosition, model[0]?.[0]);
+      assert.equal(q.lastVisible()?.position, model.at(-1)?.[0]);
+      let bytes = 0;
+      for (const [, payload] of model) bytes += payload.length;
+      assert.equal(q.payloadBytes, bytes);
+    };
+    const truncate = (upTo: number) => {
+      const before = model.length;
+      while (model.length > 0 && model[0][0] <= upTo) model.shift();
+      assert.equal(q.truncate(upTo), before - model.length);
+    };
+    add(10_000);
+    check();
+    const full = q.allocatedBytes();
+    truncate(model[4095][0]); // exactly one page
+    check();
+    truncate(model[100][0]); // mid-page
+    check();
+    assert.ok(q.allocatedBytes() < full);
+    add(5000);
+    truncate(model[8000][0]);
+    check();
+    const from = model[10][0];
+    assert.deepEqual(
+      [...q.range(from, from + 20)].map((r) => r.position),
+      model.filter(([p]) => p >= from && p <= from + 20).map(([p]) => p),
+    );
+    truncate(model.at(-1)![0]);
+    check();
+    add(3);
+    check();
+  });
+
+  it("wastes little room on payloads larger than a chunk", () => {
+    const q = queue();
+    fill(q, 20, 130 * 1024);
+    const allocated = q.allocatedBytes();
+    assert.ok(allocated < 1.3 * q.payloadBytes, `${allocated}`);
+  });
+});

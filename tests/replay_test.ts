@@ -12,6 +12,7 @@ import {
   concat,
   frameBytes,
   LogBuilder,
+  randomBytes,
   recordBytes,
   text,
   utf8,
@@ -240,6 +241,60 @@ describe("replay rules of FORMAT.md", () => {
     q.truncate(1);
     assert.equal(q.firstFileNumber, 5);
     result.file.close();
+  });
+});
+
+describe("replay of records cut across frames", () => {
+  // Item sizes that cut item headers and payloads at frame, file and 4 MiB
+  // read boundaries; a queue name long enough to cut a record's header.
+  const longName = "n".repeat(BLOCK_SIZE - 20);
+  const sizes = [
+    5,
+    40_000,
+    70_000,
+    1_300_000,
+    0,
+    32_761,
+    3,
+    3_000_000,
+    17,
+    1_500_000,
+  ];
+
+  function build(): { builder: LogBuilder; payloads: Uint8Array[] } {
+    const payloads = sizes.map((size, i) => randomBytes(size, i + 1));
+    const builder = new LogBuilder()
+      .touch(longName, 7)
+      .append("q", 0, payloads.slice(0, 3))
+      .append(longName, 7, [payloads[3]])
+      .append("q", 3, payloads.slice(4));
+    return { builder, payloads };
+  }
+
+  function check(result: ReplayResult, payloads: Uint8Array[]): void {
+    const q = [...result.queues.get("q")!.range(0, Infinity)];
+    assert.deepEqual(q.map((r) => r.position), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const long = [...result.queues.get(longName)!.range(0, Infinity)];
+    assert.deepEqual(long.map((r) => r.position), [7]);
+    const got = [...q.slice(0, 3), ...long, ...q.slice(3)];
+    got.forEach((r, i) => assert.deepEqual(r.payload, payloads[i], `#${i}`));
+    assert.equal(result.report.corruptionCount, 0);
+    result.file.close();
+  }
+
+  it("in one file larger than a 4 MiB read", () => {
+    const { builder, payloads } = build();
+    const files = [builder.bytes()];
+    assert.ok(files[0].length > 4 * 1024 * 1024);
+    const segmentBytes = Math.ceil(files[0].length / BLOCK_SIZE) * BLOCK_SIZE;
+    const { result } = replayFiles(files, { segmentBytes });
+    check(result, payloads);
+  });
+
+  it("across many small files", () => {
+    const { builder, payloads } = build();
+    const { result } = replayFiles(builder.files(SEGMENT));
+    check(result, payloads);
   });
 });
 
