@@ -189,6 +189,13 @@ export class MemQueue {
     return undefined;
   }
 
+  /** Number of visible records (those whose append resolved). */
+  visibleLength(): number {
+    let a = this.#end;
+    while (a > this.#head && this.#position(a - 1) >= this.visibleNext) a--;
+    return a - this.#head;
+  }
+
   /** Bytes allocated: payload chunks and index. */
   allocatedBytes(): number {
     let total = 0;

@@ -92,7 +92,7 @@ export interface QueueSummary {
   end: number | undefined;
   /** The log file the first record held is in, or `undefined` if empty. */
   firstFileNumber: number | undefined;
-  /** Records held. */
+  /** Records visible (held, and their append resolved). */
   recordCount: number;
   /** Payload bytes held. */
   payloadBytes: number;
@@ -487,7 +487,7 @@ export class MultiRecordLog {
         start: q.firstPosition ?? q.nextPosition,
         end: q.visibleNext > 0 ? q.visibleNext - 1 : undefined,
         firstFileNumber: q.firstFileNumber,
-        recordCount: q.length,
+        recordCount: q.visibleLength(),
         payloadBytes: q.payloadBytes,
         droppedOnOpen: this.#recovery.droppedRecords[name] ?? 0,
       };

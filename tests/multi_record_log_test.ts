@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import {
@@ -1199,4 +1199,17 @@ describe("MultiRecordLog open of damaged or inconsistent logs", () => {
       await log.close();
     });
   });
+});
+
+test("summary() counts only records whose append resolved", async () => {
+  const log = await MultiRecordLog.open("/d", {
+    fileAdapter: new MemoryFileAdapter(),
+  });
+  await log.createQueue("q");
+  await log.appendRecord("q", undefined, new Uint8Array([1]));
+  const pending = log.appendRecord("q", undefined, new Uint8Array([2]));
+  assert.equal(log.summary().queues.q.recordCount, 1);
+  await pending;
+  assert.equal(log.summary().queues.q.recordCount, 2);
+  await log.close();
 });
