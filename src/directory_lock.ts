@@ -30,9 +30,10 @@ const held = new WeakMap<FileAdapter, Set<string>>();
  * Takes the lock of a log directory: a lock file naming this process (pid and
  * start time) and a random token, written aside and then linked into place,
  * so that it never exists half written and only one process can create it. A
- * lock whose process is gone (or whose pid was reused) is stale: it is moved
- * aside with an atomic rename, which only one taker can win, and taken over.
- * A lock held by a live process, or by an open log of this process, raises
+ * lock whose process is gone (or whose pid was reused) is stale: it is
+ * removed by whoever holds the takeover file (taken the same way, so one
+ * taker at a time), after checking it is still the stale one. A lock held by
+ * a live process, or by an open log of this process, raises
  * {@linkcode LogLockedError}.
  */
 export function lockDirectory(
@@ -49,16 +50,15 @@ export function lockDirectory(
   if (!tokens) held.set(adapter, tokens = new Set());
   const heldTokens = tokens;
   const draft = `${path}.${owner.token}`;
-  const file = adapter.open(draft, { create: true });
   try {
-    writeFully(file, new TextEncoder().encode(JSON.stringify(owner)), 0);
-  } finally {
-    file.close();
-  }
-  try {
+    const file = adapter.open(draft, { create: true });
+    try {
+      writeFully(file, new TextEncoder().encode(JSON.stringify(owner)), 0);
+    } finally {
+      file.close();
+    }
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        adapter.link(draft, path);
+      if (tryLink(adapter, draft, path)) {
         heldTokens.add(owner.token);
         return {
           release() {
@@ -68,10 +68,6 @@ export function lockDirectory(
             }
           },
         };
-      } catch (error) {
-        if (errorCode(error) !== "EEXIST" && !isAlreadyExists(error)) {
-          throw error;
-        }
       }
       const current = readOwner(adapter, path);
       if (current && isLive(current, heldTokens)) {
@@ -82,7 +78,7 @@ export function lockDirectory(
             : `by process ${current.pid}`,
         );
       }
-      takeOverStale(adapter, dir, path, current, owner.token);
+      removeStale(adapter, path, current, draft, heldTokens);
     }
     throw new LogLockedError(dir, "the lock file keeps reappearing");
   } finally {
@@ -91,38 +87,45 @@ export function lockDirectory(
 }
 
 /**
- * Moves the stale lock `current` out of the way. If what was moved is not
- * that lock (another process took the lock meanwhile), puts it back and
- * raises {@linkcode LogLockedError}.
+ * Removes the stale lock `current`, if this process wins the takeover file
+ * and the lock is still that one. A stale takeover file (its taker died) is
+ * removed for the next attempt.
  */
-function takeOverStale(
+function removeStale(
   adapter: FileAdapter,
-  dir: string,
   path: string,
   current: LockOwner | undefined,
-  token: string,
+  draft: string,
+  tokens: Set<string>,
 ): void {
-  const aside = `${path}.stale-${token}`;
+  const takeover = `${path}.takeover`;
+  if (!tryLink(adapter, draft, takeover)) {
+    const taker = readOwner(adapter, takeover);
+    if (!taker || !isLive(taker, tokens)) adapter.remove(takeover);
+    return;
+  }
   try {
-    adapter.rename(path, aside);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT" || isNotFound(error)) return;
-    throw error;
-  }
-  const moved = readOwner(adapter, aside);
-  if (moved?.token !== current?.token) {
-    try {
-      adapter.link(aside, path);
-    } finally {
-      adapter.remove(aside);
+    if (readOwner(adapter, path)?.token === current?.token) {
+      adapter.remove(path);
     }
-    throw new LogLockedError(dir, "another process took it meanwhile");
+  } finally {
+    adapter.remove(takeover);
   }
-  adapter.remove(aside);
 }
 
-function isNotFound(error: unknown): boolean {
-  return error instanceof Error && error.name === "NotFound";
+/** Links `existing` to `path`; false if `path` exists. */
+function tryLink(
+  adapter: FileAdapter,
+  existing: string,
+  path: string,
+): boolean {
+  try {
+    adapter.link(existing, path);
+    return true;
+  } catch (error) {
+    if (errorCode(error) === "EEXIST" || isAlreadyExists(error)) return false;
+    throw error;
+  }
 }
 
 function isAlreadyExists(error: unknown): boolean {
