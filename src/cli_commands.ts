@@ -26,7 +26,6 @@ import { runServe } from "./cli_serve.ts";
 import { formatSummary, summaryJson } from "./cli_summary.ts";
 import { formatVerifyReport } from "./cli_verify.ts";
 import { MultiRecordLog } from "./multi_record_log.ts";
-import { createQueueReadable } from "./queue_readable_stream.ts";
 import { parseSegmentName, segmentName } from "./segment_file.ts";
 import { BLOCK_SIZE } from "./frame.ts";
 import { verifyLog } from "./verify_log.ts";
@@ -94,7 +93,7 @@ export async function runCommand(
         );
       }
       await using log = await openLog(dir, false);
-      const records = createQueueReadable(log, queue, { from, to });
+      const records = log.readable(queue, { from, to });
       const writer = stdoutStream().getWriter();
       await writeRecords(records, format as ReadFormat, writer);
       writer.releaseLock();

@@ -235,5 +235,8 @@ export function idleLimit(ms: number): TransformStream<Uint8Array, Uint8Array> {
     flush() {
       clearTimeout(timer);
     },
+    cancel() {
+      clearTimeout(timer);
+    },
   });
 }

@@ -24,7 +24,6 @@ import { ingestStream } from "./ingest_stream.ts";
 import { summaryJson } from "./cli_summary.ts";
 import { MissingQueueError } from "./errors.ts";
 import { MultiRecordLog, type OpenOptions } from "./multi_record_log.ts";
-import { createQueueReadable } from "./queue_readable_stream.ts";
 
 /** Options of {@linkcode createIngestHandler}. */
 export interface IngestHandlerOptions {
@@ -205,7 +204,7 @@ export function createIngestHandler(
     const from = parsePositionParam(query.get("from"), "from");
     const to = parsePositionParam(query.get("to"), "to");
     const follow = parseBooleanParam(query.get("follow"), "follow");
-    const records = createQueueReadable(log, queue, { from, to, follow });
+    const records = log.readable(queue, { from, to, follow });
     openReadStreams++;
     const body = ndjsonRecords(records, {
       signal: options.signal,

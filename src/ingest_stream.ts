@@ -6,7 +6,6 @@
  */
 
 import type { MultiRecordLog } from "./multi_record_log.ts";
-import { createQueueWritable } from "./queue_writable_stream.ts";
 import { RecordBatchStream } from "./record_batch_stream.ts";
 
 /** What {@linkcode ingestStream} persisted. */
@@ -25,7 +24,7 @@ export interface IngestStreamOptions {
   framing: TransformStream<Uint8Array, Uint8Array>;
   /**
    * The position of the first record. Records already in the queue with the
-   * same bytes are skipped (see `createQueueWritable`), so a retry is safe.
+   * same bytes are skipped (see `MultiRecordLog.writable`), so a retry is safe.
    */
   position?: number;
   /** How long to wait for memory before failing with `MemoryLimitError`. */
@@ -60,7 +59,7 @@ export async function ingestStream(
   let persisted = 0;
   let error: unknown;
   try {
-    const writer = createQueueWritable(log, queue, {
+    const writer = log.writable(queue, {
       position: options.position,
       memoryWaitTimeoutMs: options.memoryWaitTimeoutMs,
       onPersisted(firstPosition, lastPosition) {

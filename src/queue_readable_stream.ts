@@ -67,7 +67,7 @@ export function createQueueReadable(
   log: MultiRecordLog,
   queue: string,
   options: QueueReadableOptions = {},
-  isCurrent: () => boolean = () => !log.closed && log.queueExists(queue),
+  isCurrent: () => boolean,
 ): ReadableStream<LogRecord> {
   const from = checkOptionalPosition(options.from, "from") ?? 0;
   let to = checkOptionalPosition(options.to, "to") ?? Infinity;

@@ -98,7 +98,7 @@ export function createQueueWritable(
   log: MultiRecordLog,
   queue: string,
   options: QueueWritableOptions = {},
-  isCurrent: () => boolean = () => log.queueExists(queue),
+  isCurrent: () => boolean,
 ): WritableStream<Uint8Array | Uint8Array[]> {
   let next = checkOptionalPosition(options.position, "position");
   const timeoutMs = options.memoryWaitTimeoutMs;
@@ -139,6 +139,8 @@ export function createQueueWritable(
         let start = next;
         if (start !== undefined) {
           next = start + payloads.length;
+          // Appends still pending become visible, to be compared.
+          await log.persist("flush");
           const skipped = replayed(log, queue, start, payloads);
           if (skipped > 0) onPersisted?.(start, start + skipped - 1);
           if (skipped === payloads.length) return;
@@ -156,7 +158,11 @@ export function createQueueWritable(
           timeoutMs,
           controller.signal,
         );
-        if (last !== undefined) onPersisted?.(last - payloads.length + 1, last);
+        if (last === undefined) {
+          // An explicit position taken as a retry of the queue's last record.
+          throw new PositionInPastError(queue, start!, start! + 1);
+        }
+        onPersisted?.(last - payloads.length + 1, last);
       } catch (error) {
         stop();
         throw error;

@@ -6,8 +6,6 @@ import { LineSplitStream } from "../src/line_split_stream.ts";
 import { MemoryLimitError } from "../src/errors.ts";
 import type { LogRecord } from "../src/mem_queue.ts";
 import { MultiRecordLog } from "../src/multi_record_log.ts";
-import { createQueueReadable } from "../src/queue_readable_stream.ts";
-import { createQueueWritable } from "../src/queue_writable_stream.ts";
 import { RecordBatchStream } from "../src/record_batch_stream.ts";
 import {
   hex,
@@ -113,7 +111,7 @@ async function assertLines(
   lines: string[],
 ): Promise<void> {
   let i = 0;
-  for await (const record of createQueueReadable(log, queue)) {
+  for await (const record of log.readable(queue)) {
     assert.equal(record.position, i);
     assert.equal(text(record.payload), lines[i]);
     i++;
@@ -130,7 +128,7 @@ describe("fetch ingest", () => {
         await log.createQueue("events");
         // A follower started before the ingest sees every record, in order.
         const following = Array.fromAsync(
-          createQueueReadable(log, "events", {
+          log.readable("events", {
             follow: true,
             to: lines.length - 1,
           }),
@@ -140,7 +138,7 @@ describe("fetch ingest", () => {
         await response.body!
           .pipeThrough(new LineSplitStream())
           .pipeThrough(new RecordBatchStream())
-          .pipeTo(createQueueWritable(log, "events"));
+          .pipeTo(log.writable("events"));
         assert.equal(log.lastPosition("events"), lines.length - 1);
         await assertLines(log, "events", lines);
         const followed: LogRecord[] = await following;
@@ -176,7 +174,7 @@ describe("fetch ingest", () => {
       };
       const consuming = (async () => {
         let i = 0;
-        const records = createQueueReadable(log, "events", {
+        const records = log.readable("events", {
           follow: true,
           to: lines.length - 1,
         });
@@ -197,7 +195,7 @@ describe("fetch ingest", () => {
       await response.body!
         .pipeThrough(new LineSplitStream())
         .pipeThrough(new RecordBatchStream({ maxBytes: 16 * 1024 }))
-        .pipeTo(createQueueWritable(log, "events"));
+        .pipeTo(log.writable("events"));
       assert.equal(await consuming, lines.length);
       // The log did fill up, so the writer had to wait for the consumer.
       assert.ok(refused > 0);
@@ -213,7 +211,7 @@ describe("fetch ingest", () => {
         const response = await fetch(url);
         await response.body!
           .pipeThrough(new LineSplitStream())
-          .pipeTo(createQueueWritable(log, "events"));
+          .pipeTo(log.writable("events"));
         await assertLines(log, "events", lines);
       }
       await using again = await MultiRecordLog.open(dir);
@@ -244,12 +242,12 @@ describe("fetch ingest", () => {
         await response.body!
           .pipeThrough(new LengthPrefixDecoderStream())
           .pipeThrough(new RecordBatchStream({ maxRecords: 50 }))
-          .pipeTo(createQueueWritable(log, "bin"));
+          .pipeTo(log.writable("bin"));
         assert.equal(log.lastPosition("bin"), records.length - 1);
       }
       await using again = await MultiRecordLog.open(dir);
       let i = 0;
-      for await (const record of createQueueReadable(again, "bin")) {
+      for await (const record of again.readable("bin")) {
         assert.equal(record.position, i);
         assert.equal(hex(record.payload), hex(records[i]));
         i++;
@@ -258,7 +256,7 @@ describe("fetch ingest", () => {
       // And back out as the very same bytes.
       const out = new Uint8Array(
         await new Response(
-          createQueueReadable(again, "bin")
+          again.readable("bin")
             .pipeThrough(
               new TransformStream<LogRecord, Uint8Array>({
                 transform(record, controller): void {

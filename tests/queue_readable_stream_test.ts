@@ -4,7 +4,6 @@ import { LogClosedError, MissingQueueError } from "../src/errors.ts";
 import { MemoryFileAdapter } from "../src/memory_file_adapter.ts";
 import type { LogRecord } from "../src/mem_queue.ts";
 import { MultiRecordLog, type OpenOptions } from "../src/multi_record_log.ts";
-import { createQueueReadable } from "../src/queue_readable_stream.ts";
 import {
   countListeners,
   isPending,
@@ -57,17 +56,17 @@ describe("createQueueReadable", () => {
   test("reads the records from `from` to `to`, both inclusive", async () => {
     await using log = await openLog();
     await appendNumbered(log, 10);
-    const all = await Array.fromAsync(createQueueReadable(log, "q"));
+    const all = await Array.fromAsync(log.readable("q"));
     assert.deepEqual(positions(all), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     assert.deepEqual(all.map((r) => text(r.payload)), [
       ..."0123456789",
     ]);
     const some = await Array.fromAsync(
-      createQueueReadable(log, "q", { from: 3, to: 6 }),
+      log.readable("q", { from: 3, to: 6 }),
     );
     assert.deepEqual(positions(some), [3, 4, 5, 6]);
     const past = await Array.fromAsync(
-      createQueueReadable(log, "q", { from: 20 }),
+      log.readable("q", { from: 20 }),
     );
     assert.deepEqual(past, []);
   });
@@ -75,7 +74,7 @@ describe("createQueueReadable", () => {
   test("payloads are views of the log's memory", async () => {
     await using log = await openLog();
     await appendNumbered(log, 2);
-    const [first] = await Array.fromAsync(createQueueReadable(log, "q"));
+    const [first] = await Array.fromAsync(log.readable("q"));
     const [held] = log.range("q", { from: 0, to: 0 });
     assert.equal(first.payload.buffer, held.payload.buffer);
     assert.equal(first.payload.byteOffset, held.payload.byteOffset);
@@ -83,9 +82,9 @@ describe("createQueueReadable", () => {
 
   test("without follow, ends at the last position when created", async () => {
     await using log = await openLog();
-    assert.deepEqual(await Array.fromAsync(createQueueReadable(log, "q")), []);
+    assert.deepEqual(await Array.fromAsync(log.readable("q")), []);
     await appendNumbered(log, 3);
-    const stream = createQueueReadable(log, "q", { highWaterMark: 0 });
+    const stream = log.readable("q", { highWaterMark: 0 });
     await appendNumbered(log, 3);
     assert.deepEqual(positions(await Array.fromAsync(stream)), [0, 1, 2]);
   });
@@ -93,7 +92,7 @@ describe("createQueueReadable", () => {
   test("skips records truncated before it reaches them", async () => {
     await using log = await openLog();
     await appendNumbered(log, 10);
-    const reader = createQueueReadable(log, "q", { highWaterMark: 0 })
+    const reader = log.readable("q", { highWaterMark: 0 })
       .getReader();
     assert.equal((await reader.read()).value!.position, 0);
     assert.equal((await reader.read()).value!.position, 1);
@@ -107,7 +106,7 @@ describe("createQueueReadable", () => {
     for (const follow of [false, true]) {
       await using log = await openLog();
       await appendNumbered(log, 100);
-      const reader = createQueueReadable(log, "q", {
+      const reader = log.readable("q", {
         highWaterMark: 4,
         follow,
       }).getReader();
@@ -135,7 +134,7 @@ describe("createQueueReadable", () => {
   test("follow: delivers the records appended later, then ends at `to`", async () => {
     await using log = await openLog();
     const listeners = countListeners(log);
-    const reader = createQueueReadable(log, "q", { follow: true, to: 6 })
+    const reader = log.readable("q", { follow: true, to: 6 })
       .getReader();
     const first = reader.read();
     assert.ok(await isPending(first, PENDING_MS));
@@ -159,7 +158,7 @@ describe("createQueueReadable", () => {
   test("follow: ends when `to` is truncated away while waiting", async () => {
     await using log = await openLog();
     await appendNumbered(log, 2);
-    const reader = createQueueReadable(log, "q", {
+    const reader = log.readable("q", {
       follow: true,
       to: 5,
       highWaterMark: 0,
@@ -176,7 +175,7 @@ describe("createQueueReadable", () => {
     await using log = await openLog();
     const listeners = countListeners(log);
     await appendNumbered(log, 1);
-    const reader = createQueueReadable(log, "q", { follow: true })
+    const reader = log.readable("q", { follow: true })
       .getReader();
     assert.equal((await reader.read()).value!.position, 0);
     const waiting = reader.read();
@@ -190,7 +189,7 @@ describe("createQueueReadable", () => {
     const log = await openLog();
     const listeners = countListeners(log);
     const readers = [0, 1, 2].map(() =>
-      createQueueReadable(log, "q", { follow: true }).getReader()
+      log.readable("q", { follow: true }).getReader()
     );
     const reads = readers.map((reader) => reader.read());
     for (const read of reads) assert.ok(await isPending(read, PENDING_MS));
@@ -202,7 +201,7 @@ describe("createQueueReadable", () => {
   test("follow: cancelling stops waiting and unsubscribes", async () => {
     await using log = await openLog();
     const listeners = countListeners(log);
-    const reader = createQueueReadable(log, "q", { follow: true })
+    const reader = log.readable("q", { follow: true })
       .getReader();
     const waiting = reader.read();
     assert.ok(await isPending(waiting, PENDING_MS));
@@ -219,7 +218,7 @@ describe("createQueueReadable", () => {
       const total = 1500;
       const random = mulberry32(highWaterMark + 1);
       let truncatedTo = -1;
-      const reader = createQueueReadable(log, "q", {
+      const reader = log.readable("q", {
         follow: true,
         to: total - 1,
         highWaterMark,
@@ -281,28 +280,28 @@ describe("createQueueReadable", () => {
 
   test("a missing queue or a closed log throws at creation; bad options throw", async () => {
     const log = await openLog();
-    assert.throws(() => createQueueReadable(log, "nope"), MissingQueueError);
+    assert.throws(() => log.readable("nope"), MissingQueueError);
     assert.throws(
-      () => createQueueReadable(log, "q", { from: -1 }),
+      () => log.readable("q", { from: -1 }),
       RangeError,
     );
-    assert.throws(() => createQueueReadable(log, "q", { to: 0.5 }), RangeError);
+    assert.throws(() => log.readable("q", { to: 0.5 }), RangeError);
     assert.throws(
-      () => createQueueReadable(log, "q", { follow: 1 as unknown as boolean }),
+      () => log.readable("q", { follow: 1 as unknown as boolean }),
       TypeError,
     );
     assert.throws(
-      () => createQueueReadable(log, "q", { highWaterMark: -1 }),
+      () => log.readable("q", { highWaterMark: -1 }),
       RangeError,
     );
     await log.close();
-    assert.throws(() => createQueueReadable(log, "q"), LogClosedError);
+    assert.throws(() => log.readable("q"), LogClosedError);
   });
 
   test("without follow, a queue deleted while reading ends the stream", async () => {
     await using log = await openLog();
     await appendNumbered(log, 10);
-    const reader = createQueueReadable(log, "q", { highWaterMark: 0 })
+    const reader = log.readable("q", { highWaterMark: 0 })
       .getReader();
     assert.equal((await reader.read()).value!.position, 0);
     await log.deleteQueue("q");

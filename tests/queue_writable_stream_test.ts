@@ -9,7 +9,6 @@ import {
 import type { FileAdapter } from "../src/file_adapter.ts";
 import { MemoryFileAdapter } from "../src/memory_file_adapter.ts";
 import { MultiRecordLog, type OpenOptions } from "../src/multi_record_log.ts";
-import { createQueueWritable } from "../src/queue_writable_stream.ts";
 import { RecordBatchStream } from "../src/record_batch_stream.ts";
 import {
   countListeners,
@@ -48,7 +47,7 @@ async function stalledWriter(log: MultiRecordLog): Promise<{
   writer: WritableStreamDefaultWriter<Uint8Array | Uint8Array[]>;
   stalled: Promise<void>;
 }> {
-  const writer = createQueueWritable(log, "q").getWriter();
+  const writer = log.writable("q").getWriter();
   await writer.write(new Uint8Array(60));
   return { writer, stalled: writer.write(new Uint8Array(50)) };
 }
@@ -57,7 +56,7 @@ describe("createQueueWritable", () => {
   test("writes each record at the next position; write resolves once visible", async () => {
     await using log = await openLog();
     await log.appendRecord("q", undefined, utf8("before"));
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     await writer.write(utf8("a"));
     assert.equal(log.lastPosition("q"), 1);
     await writer.write(utf8("b"));
@@ -71,7 +70,7 @@ describe("createQueueWritable", () => {
     await using log = await openLog({
       persistPolicy: { kind: "always", action: "fsync" },
     }, fs);
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     const before = fs.stats;
     await writer.write(["x", "y", "z"].map(utf8));
     const after = fs.stats;
@@ -89,7 +88,7 @@ describe("createQueueWritable", () => {
 
   test("close resolves once every chunk written is persisted", async () => {
     await using log = await openLog();
-    const writer = createQueueWritable(log, "q", { highWaterMark: 100 })
+    const writer = log.writable("q", { highWaterMark: 100 })
       .getWriter();
     for (let i = 0; i < 50; i++) writer.write(utf8(`r${i}`));
     await writer.close();
@@ -99,7 +98,7 @@ describe("createQueueWritable", () => {
 
   test("payloads are copied: chunks may be reused once written", async () => {
     await using log = await openLog();
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     const buffer = utf8("one");
     await writer.write(buffer);
     buffer.set(utf8("two"));
@@ -127,7 +126,7 @@ describe("createQueueWritable", () => {
     }, { highWaterMark: 0 });
     const piped = source
       .pipeThrough(new RecordBatchStream())
-      .pipeTo(createQueueWritable(log, "q"));
+      .pipeTo(log.writable("q"));
     assert.ok(await waitFor(() => pulled === records.length));
     await tick(5);
     assert.equal(log.lastPosition("q"), 0);
@@ -145,7 +144,7 @@ describe("createQueueWritable", () => {
 
   test("position: the first chunk goes there, later ones follow, leaving a gap", async () => {
     await using log = await openLog();
-    const writer = createQueueWritable(log, "q", { position: 5 }).getWriter();
+    const writer = log.writable("q", { position: 5 }).getWriter();
     await writer.write(utf8("a"));
     await writer.write([utf8("b"), utf8("c")]);
     await writer.write(utf8("d"));
@@ -155,10 +154,10 @@ describe("createQueueWritable", () => {
 
   test("position: a replay of records held is skipped, the rest appended", async () => {
     await using log = await openLog();
-    const first = createQueueWritable(log, "q").getWriter();
+    const first = log.writable("q").getWriter();
     for (const s of ["a", "b", "c", "d"]) await first.write(utf8(s));
     await first.close();
-    const replay = createQueueWritable(log, "q", { position: 1 }).getWriter();
+    const replay = log.writable("q", { position: 1 }).getWriter();
     await replay.write(utf8("b"));
     await replay.write([utf8("c")]);
     await replay.write([utf8("d"), utf8("e"), utf8("f")]); // Straddles the end.
@@ -179,7 +178,7 @@ describe("createQueueWritable", () => {
     await using log = await openLog();
     await log.appendRecords("q", undefined, ["a", "b", "c"].map(utf8));
     await log.truncate("q", 1);
-    const writer = createQueueWritable(log, "q", { position: 0 }).getWriter();
+    const writer = log.writable("q", { position: 0 }).getWriter();
     await writer.write([utf8("ANY"), utf8("b")]);
     await writer.write(utf8("c"));
     await writer.write(utf8("d"));
@@ -190,7 +189,7 @@ describe("createQueueWritable", () => {
   test("position: a different record at a past position errors with PositionInPastError", async () => {
     await using log = await openLog();
     await log.appendRecords("q", undefined, ["a", "b", "c"].map(utf8));
-    const writer = createQueueWritable(log, "q", { position: 1 }).getWriter();
+    const writer = log.writable("q", { position: 1 }).getWriter();
     await writer.write(utf8("b"));
     await assert.rejects(writer.write(utf8("C")), (error) => {
       assert.ok(error instanceof PositionInPastError);
@@ -224,7 +223,7 @@ describe("createQueueWritable", () => {
   test("memoryWaitTimeoutMs errors the stream with the MemoryLimitError", async () => {
     await using log = await openLog({ memoryLimitBytes: 100 });
     const listeners = countListeners(log);
-    const writer = createQueueWritable(log, "q", { memoryWaitTimeoutMs: 30 })
+    const writer = log.writable("q", { memoryWaitTimeoutMs: 30 })
       .getWriter();
     await writer.write(new Uint8Array(60));
     await assert.rejects(writer.write(new Uint8Array(50)), MemoryLimitError);
@@ -244,7 +243,7 @@ describe("createQueueWritable", () => {
         for (let i = 0; i < 10; i++) controller.enqueue(utf8(`${i}`));
       },
     }).pipeThrough(new RecordBatchStream({ maxRecords: 4 }))
-      .pipeTo(createQueueWritable(log, "q"));
+      .pipeTo(log.writable("q"));
     assert.ok(await isPending(piped, PENDING_MS));
     const reason = new Error("connection reset");
     source.error(reason);
@@ -264,7 +263,7 @@ describe("createQueueWritable", () => {
 
   test("a batch larger than the memory limit errors at once", async () => {
     await using log = await openLog({ memoryLimitBytes: 100 });
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     await assert.rejects(
       writer.write([new Uint8Array(60), new Uint8Array(60)]),
       MemoryLimitError,
@@ -289,7 +288,7 @@ describe("createQueueWritable", () => {
   test("deleting the queue errors an idle stream with MissingQueueError", async () => {
     await using log = await openLog();
     const listeners = countListeners(log);
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     await writer.write(utf8("a"));
     await log.deleteQueue("q");
     await assert.rejects(writer.closed, MissingQueueError);
@@ -318,7 +317,7 @@ describe("createQueueWritable", () => {
   test("a write in flight when the log closes still persists", async () => {
     const fs = new MemoryFileAdapter();
     const log = await openLog({}, fs);
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     await writer.write(utf8("first"));
     const write = writer.write(utf8("last"));
     const closing = log.close();
@@ -331,34 +330,34 @@ describe("createQueueWritable", () => {
 
   test("a missing queue or a closed log throws at creation", async () => {
     const log = await openLog();
-    assert.throws(() => createQueueWritable(log, "nope"), MissingQueueError);
+    assert.throws(() => log.writable("nope"), MissingQueueError);
     await log.close();
-    assert.throws(() => createQueueWritable(log, "q"), LogClosedError);
+    assert.throws(() => log.writable("q"), LogClosedError);
   });
 
   test("bad chunks error the stream with TypeError; bad options throw", async () => {
     await using log = await openLog();
-    const writer = createQueueWritable(log, "q").getWriter();
+    const writer = log.writable("q").getWriter();
     await assert.rejects(
       writer.write([utf8("ok"), "no" as unknown as Uint8Array]),
       TypeError,
     );
     await assert.rejects(writer.closed, TypeError);
     assert.equal(log.lastPosition("q"), undefined);
-    assert.throws(() => createQueueWritable(log, "q", { position: -1 }));
+    assert.throws(() => log.writable("q", { position: -1 }));
     assert.throws(
-      () => createQueueWritable(log, "q", { memoryWaitTimeoutMs: -1 }),
+      () => log.writable("q", { memoryWaitTimeoutMs: -1 }),
       RangeError,
     );
     assert.throws(
-      () => createQueueWritable(log, "q", { highWaterMark: NaN }),
+      () => log.writable("q", { highWaterMark: NaN }),
       RangeError,
     );
   });
 
   test("highWaterMark sets how many chunks queue before desiredSize is zero", async () => {
     await using log = await openLog();
-    const writer = createQueueWritable(log, "q", { highWaterMark: 3 })
+    const writer = log.writable("q", { highWaterMark: 3 })
       .getWriter();
     assert.equal(writer.desiredSize, 3);
     const writes = [writer.write(utf8("a")), writer.write([utf8("b")])];
@@ -391,5 +390,25 @@ test("onPersisted reports the positions each chunk really got", async () => {
   await writer.close();
   assert.deepEqual(seen, [[0, 1], [101, 101]]);
   assert.deepEqual([...log.range("q")].map((r) => r.position), [101]);
+  await log.close();
+});
+
+test("with position, a record still being appended is compared, not dropped", async () => {
+  const log = await MultiRecordLog.open("/d", {
+    fileAdapter: new MemoryFileAdapter(),
+  });
+  await log.createQueue("q");
+  const text = new TextEncoder();
+  const pending = log.appendRecord("q", undefined, text.encode("x"));
+  const writer = log.writable("q", { position: 0 }).getWriter();
+  await assert.rejects(
+    writer.write([text.encode("a"), text.encode("b")]),
+    PositionInPastError,
+  );
+  await pending;
+  assert.deepEqual(
+    [...log.range("q")].map((r) => new TextDecoder().decode(r.payload)),
+    ["x"],
+  );
   await log.close();
 });
