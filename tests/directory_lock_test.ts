@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { LOCK_FILE_NAME, lockDirectory } from "../src/directory_lock.ts";
 import { defaultFileAdapter } from "../src/default_file_adapter.ts";
@@ -86,6 +86,51 @@ describe("directory lock", () => {
       );
       assert.equal(owner.pid, process.pid);
       await log.close();
+    });
+  });
+
+  it("clears a takeover file left by a taker that died, and leaves no file of its own behind", async () => {
+    await withTempDir(async (dir) => {
+      const dead = JSON.stringify({
+        pid: deadPid(),
+        start: "1",
+        token: "dead",
+      });
+      writeLock(dir, dead);
+      writeFileSync(`${dir}/${LOCK_FILE_NAME}.takeover`, dead);
+      const log = await MultiRecordLog.open(dir);
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => name.startsWith(LOCK_FILE_NAME)),
+        [LOCK_FILE_NAME],
+      );
+      await log.close();
+      assert.deepEqual(
+        readdirSync(dir).filter((name) => name.startsWith(LOCK_FILE_NAME)),
+        [],
+      );
+    });
+  });
+
+  it("does not remove a lock that a live taker is taking over", async () => {
+    await withTempDir(async (dir) => {
+      const stale = JSON.stringify({
+        pid: deadPid(),
+        start: "1",
+        token: "dead",
+      });
+      writeLock(dir, stale);
+      // A live process (the parent of this one) holds the takeover file.
+      const taker = JSON.stringify({
+        pid: process.ppid,
+        start: startTime(process.ppid),
+        token: "taker",
+      });
+      writeFileSync(`${dir}/${LOCK_FILE_NAME}.takeover`, taker);
+      await assert.rejects(
+        MultiRecordLog.open(dir),
+        (e) => assertLocked(e, dir),
+      );
+      assert.equal(readFileSync(`${dir}/${LOCK_FILE_NAME}`, "utf8"), stale);
     });
   });
 
