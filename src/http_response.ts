@@ -36,7 +36,7 @@ const STATUS: Record<string, number> = {
 };
 
 /** An error's name and message. */
-export function describeError(
+function describeError(
   error: unknown,
 ): { name: string; message: string } {
   if (error instanceof Error) {

@@ -23,7 +23,7 @@ export const RecordKind = {
 /** Bytes before the queue name: kind, position, name length. */
 const PREFIX_SIZE = 11;
 /** Bytes before each payload in an AppendRecords body. */
-export const ITEM_HEADER_SIZE = 12;
+const ITEM_HEADER_SIZE = 12;
 
 /** Writes a Truncate, Touch or DeleteQueue record; returns its log bytes. */
 export function writeControlRecord(
