@@ -66,6 +66,11 @@ export class LogWriter {
   #encodeLimit: number;
   #next: CommitGroup | undefined;
   #running = false;
+  // A write was made by `writeNow` since the last microtask checkpoint.
+  #wroteNow = false;
+  readonly #endWriteNow = (): void => {
+    this.#wroteNow = false;
+  };
   #failed: LogFailedError | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -199,6 +204,29 @@ export class LogWriter {
     return group.promise;
   }
 
+  /**
+   * Writes everything laid out so far at once, without fsync, if that joins
+   * no commit group: none is pending or running, and no other `writeNow`
+   * wrote since the last microtask checkpoint (later appends of the same
+   * turn then share one commit, as with `commit`). Returns whether it wrote.
+   * Throws {@linkcode LogFailedError} if the write fails. An append awaited
+   * one by one is written this way, without the commit's microtask.
+   */
+  writeNow(): boolean {
+    if (this.#running || this.#next || this.#wroteNow || this.#failed) {
+      return false;
+    }
+    this.#wroteNow = true;
+    queueMicrotask(this.#endWriteNow);
+    try {
+      this.#writePending();
+    } catch (error) {
+      this.#fail(error);
+      throw this.#failed;
+    }
+    return true;
+  }
+
   /** Closes the current file. Pending commits must have settled. */
   close(): void {
     clearTimeout(this.#syncTimer);
@@ -216,7 +244,8 @@ export class LogWriter {
           this.#removeFilesBelow(group.removeFilesBelow);
         }
       } catch (error) {
-        this.#fail(error, group);
+        this.#fail(error);
+        group.reject(this.#failed);
         return;
       }
       group.resolve();
@@ -269,12 +298,11 @@ export class LogWriter {
     this.#adapter.syncDir(this.#dir);
   }
 
-  #fail(error: unknown, group: CommitGroup): void {
+  #fail(error: unknown): void {
     this.#failed = error instanceof LogFailedError
       ? error
       : new LogFailedError(error);
     this.#frames.take();
-    group.reject(this.#failed);
     this.#next?.reject(this.#failed);
     this.#next = undefined;
     this.#running = false;

@@ -381,7 +381,9 @@ export class MultiRecordLog {
     }
     this.#retainedBytes += bytes;
     if (this.#delayedSyncMs > 0) this.#writer.syncLater(this.#delayedSyncMs);
-    await this.#writer.commit(this.#appendSync);
+    if (this.#appendSync || !this.#writer.writeNow()) {
+      await this.#writer.commit(this.#appendSync);
+    }
     if (q.visibleNext <= last) q.visibleNext = last + 1;
     this.#changed();
     return { lastPosition: last, walBytesWritten };

@@ -85,6 +85,68 @@ describe("LogWriter writing and committing", () => {
     writer.close();
   });
 
+  it("writeNow writes at once, but only once per microtask turn and never past a pending commit", async () => {
+    const fs = new MemoryFileAdapter();
+    const writer = newWriter(fs);
+    add(writer, 0, utf8("a"));
+    const writes = fs.stats.writes;
+    assert.equal(writer.writeNow(), true);
+    assert.equal(fs.stats.writes, writes + 1);
+    assert.deepEqual(logRecords(fs).map((r) => text(payloadOf(r.bytes))), [
+      "a",
+    ]);
+    // A second append of the same turn joins a commit instead.
+    add(writer, 1, utf8("b"));
+    assert.equal(writer.writeNow(), false);
+    const b = writer.commit(false);
+    add(writer, 2, utf8("c"));
+    assert.equal(writer.writeNow(), false);
+    const c = writer.commit(false);
+    assert.equal(fs.stats.writes, writes + 1);
+    await Promise.all([b, c]);
+    assert.equal(fs.stats.writes, writes + 2);
+    // A later turn writes at once again.
+    add(writer, 3, utf8("d"));
+    assert.equal(writer.writeNow(), true);
+    assert.deepEqual(
+      logRecords(fs).map((r) => text(payloadOf(r.bytes))),
+      ["a", "b", "c", "d"],
+    );
+    writer.close();
+  });
+
+  it("writeNow does not write while an fsync runs", async () => {
+    const { fs, gated, writer } = heldWriter();
+    add(writer, 0, utf8("a"));
+    const first = writer.commit(true);
+    assert.ok(await waitFor(() => gated.waiting > 0));
+    add(writer, 1, utf8("b"));
+    assert.equal(writer.writeNow(), false);
+    const second = writer.commit(false);
+    assert.equal(logRecords(fs).length, 1);
+    gated.release();
+    await Promise.all([first, second]);
+    assert.equal(logRecords(fs).length, 2);
+    writer.close();
+  });
+
+  it("writeNow throws LogFailedError when the write fails, and fails the writer", async () => {
+    const fs = new MemoryFileAdapter();
+    const writer = newWriter(fs);
+    fs.injectFault({ op: "write", kind: "error", code: "EIO" });
+    add(writer, 0, utf8("a"));
+    assert.throws(() => writer.writeNow(), (e: unknown) => {
+      assert.ok(e instanceof LogFailedError);
+      assert.equal(errorCode(e.cause), "EIO");
+      return true;
+    });
+    assert.ok(writer.failed instanceof LogFailedError);
+    await tick();
+    assert.equal(writer.writeNow(), false);
+    await assert.rejects(writer.commit(false), LogFailedError);
+    writer.close();
+  });
+
   it("fsyncs only when a commit asks for it", async () => {
     const fs = new MemoryFileAdapter();
     const writer = newWriter(fs);

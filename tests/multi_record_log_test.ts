@@ -492,18 +492,28 @@ describe("MultiRecordLog concurrency", () => {
     await log.close();
   });
 
-  it("shows a record to range, lastPosition and lastRecord only once its append resolved", async () => {
-    const log = await openMem();
+  it("shows a record to range, lastPosition and lastRecord only once it is written", async () => {
+    const fs = new MemoryFileAdapter();
+    const log = await MultiRecordLog.open(DIR, { fileAdapter: fs });
     await log.createQueue("q");
     await log.appendRecord("q", undefined, utf8("first"));
-    const pending = log.appendRecord("q", undefined, utf8("second"));
-    assert.equal(log.lastPosition("q"), 0);
-    assert.equal(text(log.lastRecord("q")!.payload), "first");
-    assert.deepEqual([...log.range("q")].map((r) => r.position), [0]);
-    assert.equal(log.summary().queues.q.end, 0);
-    assert.equal((await pending).lastPosition, 1);
+    // The first append of a turn is written at once (always/flush): visible.
+    const writes = fs.stats.writes;
+    const written = log.appendRecord("q", undefined, utf8("second"));
+    assert.equal(fs.stats.writes, writes + 1);
     assert.equal(log.lastPosition("q"), 1);
+    // The next one of the same turn waits for the commit: hidden until then.
+    const pending = log.appendRecord("q", undefined, utf8("third"));
+    assert.equal(fs.stats.writes, writes + 1);
+    assert.equal(log.lastPosition("q"), 1);
+    assert.equal(text(log.lastRecord("q")!.payload), "second");
     assert.deepEqual([...log.range("q")].map((r) => r.position), [0, 1]);
+    assert.equal(log.summary().queues.q.end, 1);
+    assert.equal((await written).lastPosition, 1);
+    assert.equal((await pending).lastPosition, 2);
+    assert.equal(fs.stats.writes, writes + 2);
+    assert.equal(log.lastPosition("q"), 2);
+    assert.deepEqual([...log.range("q")].map((r) => r.position), [0, 1, 2]);
     await log.close();
   });
 
@@ -1207,9 +1217,12 @@ test("summary() counts only records whose append resolved", async () => {
   });
   await log.createQueue("q");
   await log.appendRecord("q", undefined, new Uint8Array([1]));
-  const pending = log.appendRecord("q", undefined, new Uint8Array([2]));
-  assert.equal(log.summary().queues.q.recordCount, 1);
-  await pending;
+  // The first append of this turn is written at once, the second waits for
+  // the commit.
+  const written = log.appendRecord("q", undefined, new Uint8Array([2]));
+  const pending = log.appendRecord("q", undefined, new Uint8Array([3]));
   assert.equal(log.summary().queues.q.recordCount, 2);
+  await Promise.all([written, pending]);
+  assert.equal(log.summary().queues.q.recordCount, 3);
   await log.close();
 });
