@@ -1,6 +1,7 @@
 /**
  * The contenders of the append benchmarks — the library, the raw floor, the
- * raw floor in >= 1 MiB chunks, and SQLite — and one timed iteration of a
+ * raw floor in >= 1 MiB chunks, and SQLite (a table without index, and one
+ * keyed by queue and position) — and one timed iteration of a
  * workload. Runtime-neutral: the floor and SQLite come from a
  * {@linkcode Backend}.
  *
@@ -15,7 +16,12 @@ import type { TimingHooks } from "./driver.ts";
 import type { BenchConfig, Workload } from "./workloads.ts";
 
 /** Who is measured. */
-export type ContenderName = "mrecordlog" | "floor" | "floor-1MiB" | "sqlite";
+export type ContenderName =
+  | "mrecordlog"
+  | "floor"
+  | "floor-1MiB"
+  | "sqlite"
+  | "sqlite-keyed";
 
 /**
  * One figure to measure: a contender running a workload. Figures that do
@@ -39,8 +45,10 @@ export interface WorkloadKeys {
   library: string;
   /** The raw floor batched the same way. */
   floor: string;
-  /** SQLite with the same durability, batch and queues. */
+  /** SQLite with the same durability, batch and queues; no index. */
   sqlite: string;
+  /** The same with `PRIMARY KEY (queue, position)`. */
+  sqliteKeyed: string;
   /** For `always/fsync` with 1,000 in flight: the floor in >= 1 MiB chunks. */
   floorChunked: string | undefined;
 }
@@ -53,6 +61,8 @@ export function workloadKeys(w: Workload): WorkloadKeys {
     library: `mrecordlog ${w.id}`,
     floor: `floor ${w.durability} ${size} x${w.batch}${group}`,
     sqlite: `sqlite ${w.durability} ${size} x${w.batch} q${w.queues}`,
+    sqliteKeyed:
+      `sqlite-keyed ${w.durability} ${size} x${w.batch} q${w.queues}`,
     floorChunked: w.durability === "fsync" && w.mode === "inflight"
       ? `floor-1MiB ${size}`
       : undefined,
@@ -78,6 +88,7 @@ export function measurementPlan(
     add("floor", keys.floor);
     add("mrecordlog", keys.library);
     add("sqlite", keys.sqlite);
+    add("sqlite-keyed", keys.sqliteKeyed);
     add("floor-1MiB", keys.floorChunked);
     return { workload, measurements };
   });
@@ -134,7 +145,9 @@ function openSession(
     case "floor-1MiB":
       return chunkedFloorSession(backend, m.workload, dir);
     case "sqlite":
-      return sqliteSession(backend, m.workload, dir, config.sqlitePrimaryKey);
+      return sqliteSession(backend, m.workload, dir, false);
+    case "sqlite-keyed":
+      return sqliteSession(backend, m.workload, dir, true);
   }
 }
 

@@ -13,8 +13,6 @@
  *   memory benchmarks (default 1 GiB each);
  * - `BENCH_FILTER`: only the append workloads whose id contains this text;
  * - `BENCH_TMPDIR`: where temporary logs go (default the OS temp dir);
- * - `BENCH_SQLITE_PK=1`: give the SQLite table `PRIMARY KEY (queue, position)`
- *   (default: no index at all, the fastest SQLite can append);
  * - `BENCH_COLD=1`: also time recovery with the page cache dropped before
  *   each read and open (needs root: writes `/proc/sys/vm/drop_caches`);
  * - `BENCH_VERBOSE=1`: also print every measured figure.
@@ -80,8 +78,6 @@ export interface BenchConfig {
   filter: string | undefined;
   /** Where temporary data goes. */
   tmpRoot: string;
-  /** SQLite table with `PRIMARY KEY (queue, position)`. */
-  sqlitePrimaryKey: boolean;
   /** Also measure recovery with a cold page cache. */
   cold: boolean;
   /** Also print every measured figure. */
@@ -112,7 +108,6 @@ export function benchConfig(): BenchConfig {
     memoryBytes: parseBytes(env.BENCH_MEMORY_BYTES, quick ? 64 * MiB : GiB),
     filter: env.BENCH_FILTER || undefined,
     tmpRoot: env.BENCH_TMPDIR || tmpdir(),
-    sqlitePrimaryKey: env.BENCH_SQLITE_PK === "1",
     cold: env.BENCH_COLD === "1",
     verbose: env.BENCH_VERBOSE === "1",
   };
