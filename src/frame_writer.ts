@@ -1,6 +1,9 @@
 import { crc32 } from "node:zlib";
 import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "./frame.ts";
 
+/** Byte strings up to this long are copied by a loop. */
+const SHORT_BYTES = 32;
+
 /**
  * Lays records out as frames in a growing byte buffer, starting at a given
  * offset within a block. A record's bytes are written straight into the frame
@@ -84,12 +87,33 @@ export class FrameWriter {
 
   /** Writes a little-endian u64 from a non-negative safe integer. */
   u64(value: number): void {
+    if (this.#frameLeft >= 8) {
+      this.#view.setUint32(this.#length, value >>> 0, true);
+      this.#view.setUint32(
+        this.#length + 4,
+        Math.floor(value / 0x1_0000_0000),
+        true,
+      );
+      this.#length += 8;
+      this.#frameLeft -= 8;
+      return;
+    }
     this.u32(value >>> 0);
     this.u32(Math.floor(value / 0x1_0000_0000));
   }
 
   /** Writes bytes of the record, cutting them across frames as needed. */
   bytes(data: Uint8Array): void {
+    const length = data.length;
+    if (length <= SHORT_BYTES && length <= this.#frameLeft) {
+      // A loop beats TypedArray.set on a few bytes (a queue name).
+      const buffer = this.#buffer;
+      let at = this.#length;
+      for (let i = 0; i < length; i++) buffer[at++] = data[i];
+      this.#length = at;
+      this.#frameLeft -= length;
+      return;
+    }
     let done = 0;
     while (done < data.length) {
       if (this.#frameLeft === 0) this.#openFrame(false);
