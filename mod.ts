@@ -34,6 +34,7 @@ export {
   LogClosedError,
   LogFailedError,
   LogLockedError,
+  LogReadOnlyError,
   MemoryLimitError,
   MissingQueueError,
   PositionInPastError,

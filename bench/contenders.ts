@@ -114,7 +114,7 @@ export async function runIteration(
 ): Promise<number> {
   const dir = mkdtempSync(`${config.tmpRoot}/mrecordlog-bench-`);
   try {
-    const session = await openSession(backend, m, dir, config);
+    const session = await openSession(backend, m, dir);
     let seconds: number;
     try {
       hooks?.start();
@@ -135,7 +135,6 @@ function openSession(
   backend: Backend,
   m: Measurement,
   dir: string,
-  config: BenchConfig,
 ): Promise<Session> | Session {
   switch (m.contender) {
     case "mrecordlog":

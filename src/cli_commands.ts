@@ -62,7 +62,7 @@ export async function runCommand(
       return 0;
     }
     case "summary": {
-      await using log = await openLog(dir, false);
+      await using log = await openLog(dir, false, true);
       const summary = summaryJson(log);
       await print(
         flags.json ? JSON.stringify(summary) + "\n" : formatSummary(summary),
@@ -92,7 +92,7 @@ export async function runCommand(
           }`,
         );
       }
-      await using log = await openLog(dir, false);
+      await using log = await openLog(dir, false, true);
       const records = log.readable(queue, { from, to });
       const writer = stdoutStream().getWriter();
       await writeRecords(records, format as ReadFormat, writer);
@@ -189,9 +189,14 @@ function checkDirectory(
   }
 }
 
+/**
+ * Opens the log in `dir`; `readOnly` reads a snapshot without taking the
+ * directory, so that a log a server is writing can be inspected.
+ */
 async function openLog(
   dir: string,
   mayBeNew: boolean,
+  readOnly = false,
 ): Promise<MultiRecordLog> {
   checkDirectory(dir, mayBeNew, !mayBeNew);
   const progress = new ProgressLine();
@@ -200,6 +205,7 @@ async function openLog(
     return await MultiRecordLog.open(dir, {
       onWarning: warn,
       segmentBytes: existingSegmentBytes(dir),
+      readOnly,
     });
   } finally {
     progress.done();

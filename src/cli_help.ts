@@ -33,13 +33,15 @@ export const COMMAND_HELP: Record<string, string> = {
   summary: `Usage: summary DIR [--json]
 
 Prints each queue with its first and last position, record count and
-payload bytes, then the log files with their sizes.
+payload bytes, then the log files with their sizes. Reads a snapshot and
+changes nothing: works on a log a server is writing.
 
   --json   print the summary as one JSON object
 `,
   read: `Usage: read DIR QUEUE [--from N] [--to N] [--format FORMAT]
 
-Writes the queue's records to stdout, streamed.
+Writes the queue's records to stdout, streamed, from a snapshot of the log
+(changes nothing: works on a log a server is writing).
 
   --from N         first position to read (default: the first held)
   --to N           last position to read, inclusive (default: the last)

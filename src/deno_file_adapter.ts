@@ -15,10 +15,10 @@ export const denoFileAdapter: FileAdapter = {
     }
     return names.sort();
   },
-  open(path, { create }) {
+  open(path, { create, readOnly }) {
     const file = Deno.openSync(path, {
       read: true,
-      write: true,
+      write: !readOnly,
       createNew: create,
     });
     return new DenoFile(file);

@@ -99,6 +99,19 @@ export class LogClosedError extends Error {
 }
 
 /**
+ * Raised by every method that writes (`createQueue`, `deleteQueue`,
+ * `appendRecord(s)`, `truncate`, `persist`, `writable`) on a log opened with
+ * `readOnly: true`.
+ */
+export class LogReadOnlyError extends Error {
+  /** Builds the error. */
+  constructor() {
+    super("The log was opened read-only");
+    this.name = "LogReadOnlyError";
+  }
+}
+
+/**
  * Raised by `MultiRecordLog.open` when the directory is already open, in this
  * process or in another live one. A lock left by a process that died does not
  * raise it.

@@ -39,9 +39,13 @@ export interface FileAdapter {
   listFiles(dir: string): string[];
   /**
    * Opens a file for reading and writing. With `create`, the file must not
-   * exist yet (it is created exclusively); without it, it must exist.
+   * exist yet (it is created exclusively); without it, it must exist. With
+   * `readOnly` (never with `create`), the file is opened for reading only.
    */
-  open(path: string, options: { create: boolean }): AdapterFile;
+  open(
+    path: string,
+    options: { create: boolean; readOnly?: boolean },
+  ): AdapterFile;
   /** Renames a file (replacing `to` if it exists). */
   rename(from: string, to: string): void;
   /**

@@ -202,8 +202,13 @@ export class MemoryFileAdapter implements FileAdapter {
   /**
    * Opens a file for reading and writing. With `create`, fails with `EEXIST`
    * if the file exists; without it, fails with `ENOENT` if it is missing.
+   * With `readOnly`, writes, truncations and syncs of the file fail with
+   * `EBADF`.
    */
-  open(path: string, options: { create: boolean }): AdapterFile {
+  open(
+    path: string,
+    options: { create: boolean; readOnly?: boolean },
+  ): AdapterFile {
     this.#stats.opens++;
     this.#checkAlive("open", path);
     const normalized = normalize(path);
@@ -218,7 +223,12 @@ export class MemoryFileAdapter implements FileAdapter {
     } else if (inode === undefined) {
       throw systemError("ENOENT", "open", path);
     }
-    return new MemoryFile(this.#hooks, normalized, inode);
+    return new MemoryFile(
+      this.#hooks,
+      normalized,
+      inode,
+      options.readOnly === true,
+    );
   }
 
   /** Renames a file, replacing `to` if it exists. */
@@ -454,11 +464,18 @@ class MemoryFile implements AdapterFile {
   #path: string;
   #inode: Inode;
   #closed = false;
+  #readOnly: boolean;
 
-  constructor(adapter: FileHooks, path: string, inode: Inode) {
+  constructor(
+    adapter: FileHooks,
+    path: string,
+    inode: Inode,
+    readOnly: boolean,
+  ) {
     this.#adapter = adapter;
     this.#path = path;
     this.#inode = inode;
+    this.#readOnly = readOnly;
   }
 
   read(buffer: Uint8Array, offset: number): number {
@@ -527,7 +544,9 @@ class MemoryFile implements AdapterFile {
     op: "write" | "sync" | "truncate" | "read",
     syscall: string,
   ): void {
-    if (this.#closed) throw systemError("EBADF", syscall, this.#path);
+    if (this.#closed || (this.#readOnly && op !== "read")) {
+      throw systemError("EBADF", syscall, this.#path);
+    }
     this.#adapter.begin(op, this.#path, syscall);
   }
 

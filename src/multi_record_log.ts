@@ -8,6 +8,7 @@ import { defaultFileAdapter } from "./default_file_adapter.ts";
 import { type DirectoryLock, lockDirectory } from "./directory_lock.ts";
 import {
   LogClosedError,
+  LogReadOnlyError,
   MemoryLimitError,
   MissingQueueError,
   PositionInPastError,
@@ -33,7 +34,7 @@ import {
   createQueueWritable,
   type QueueWritableOptions,
 } from "./queue_writable_stream.ts";
-import { type RecoveryReport, replay } from "./replay.ts";
+import { readSnapshot, type RecoveryReport, replay } from "./replay.ts";
 
 /** Options of {@linkcode MultiRecordLog.open}. */
 export interface OpenOptions {
@@ -52,6 +53,15 @@ export interface OpenOptions {
   onWarning?: (message: string) => void;
   /** The file system. Default: Deno's or `node:fs`, chosen at runtime. */
   fileAdapter?: FileAdapter;
+  /**
+   * Open a snapshot for reading only: takes no lock (a process writing the
+   * log may hold it), changes nothing on disk (no repair of a damaged tail,
+   * no file set aside, no garbage collection), and every method that writes
+   * raises `LogReadOnlyError`. The snapshot does not see later writes; a log
+   * being written may end in a record still half written, which is skipped
+   * and reported as damage. Default `false`.
+   */
+  readOnly?: boolean;
 }
 
 /** What an append did. */
@@ -149,8 +159,10 @@ const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
  */
 export class MultiRecordLog {
   readonly #queues: Map<string, MemQueue>;
-  readonly #writer: LogWriter;
-  readonly #lock: DirectoryLock;
+  /** `undefined` when opened read-only. */
+  readonly #writer: LogWriter | undefined;
+  readonly #lock: DirectoryLock | undefined;
+  readonly #files: ReadonlyMap<number, number>;
   readonly #recovery: RecoveryReport;
   readonly #appendSync: boolean;
   readonly #delayedSyncMs: number;
@@ -162,8 +174,9 @@ export class MultiRecordLog {
 
   private constructor(
     queues: Map<string, MemQueue>,
-    writer: LogWriter,
-    lock: DirectoryLock,
+    writer: LogWriter | undefined,
+    lock: DirectoryLock | undefined,
+    files: ReadonlyMap<number, number>,
     recovery: RecoveryReport,
     policy: PersistPolicy,
     memoryLimit: number,
@@ -171,6 +184,7 @@ export class MultiRecordLog {
     this.#queues = queues;
     this.#writer = writer;
     this.#lock = lock;
+    this.#files = files;
     this.#recovery = recovery;
     this.#appendSync = policy.kind === "always" && policy.action === "fsync";
     this.#delayedSyncMs = policy.kind === "onDelay" && policy.action === "fsync"
@@ -185,7 +199,14 @@ export class MultiRecordLog {
   /**
    * Opens (or creates) the log in `dir`: reads every log file once, skipping
    * damage as the format says, and resumes writing at the end of the valid
-   * data. Raises `LogLockedError` if the directory is open elsewhere.
+   * data. Raises `LogLockedError` if the directory is open elsewhere (unless
+   * `readOnly`, which reads a snapshot without taking the directory).
+   *
+   * @example Inspect a log another process is writing
+   * ```ts ignore
+   * await using log = await MultiRecordLog.open("./data", { readOnly: true });
+   * console.log(log.summary().queues);
+   * ```
    */
   static async open(
     dir: string,
@@ -217,16 +238,32 @@ export class MultiRecordLog {
       throw new TypeError("onWarning must be a function");
     }
     const adapter = options.fileAdapter ?? defaultFileAdapter();
+    const strict = options.strict ?? false;
+    if (options.readOnly) {
+      const { queues, files, report } = readSnapshot(adapter, dir, strict);
+      const log = new MultiRecordLog(
+        queues,
+        undefined,
+        undefined,
+        files,
+        report,
+        policy,
+        memoryLimit,
+      );
+      log.#warnAboutRecovery(dir, warn);
+      return log;
+    }
     adapter.mkdir(dir);
     const lock = lockDirectory(adapter, dir);
     let log: MultiRecordLog;
     try {
-      const state = replay(adapter, dir, segmentBytes, options.strict ?? false);
+      const state = replay(adapter, dir, segmentBytes, strict);
       const writer = new LogWriter({ adapter, dir, segmentBytes, ...state });
       log = new MultiRecordLog(
         state.queues,
         writer,
         lock,
+        writer.files,
         state.report,
         policy,
         memoryLimit,
@@ -236,26 +273,7 @@ export class MultiRecordLog {
       throw error;
     }
     try {
-      const { corruptionCount, droppedRecords, detachedFiles } = log.#recovery;
-      if (corruptionCount > 0) {
-        warn(
-          `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
-        );
-      }
-      for (const [queue, count] of Object.entries(droppedRecords)) {
-        warn(
-          `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
-            JSON.stringify(queue)
-          } in ${dir}`,
-        );
-      }
-      if (detachedFiles.length > 0) {
-        warn(
-          `mrecordlog: set aside log files after the end of the data: ${
-            detachedFiles.join(", ")
-          }`,
-        );
-      }
+      log.#warnAboutRecovery(dir, warn);
       await log.#collectGarbageAndCommit(true);
     } catch (error) {
       await log.close().catch(() => {});
@@ -267,26 +285,22 @@ export class MultiRecordLog {
   /** Creates an empty queue (flushed and fsynced). Raises `QueueAlreadyExistsError`. */
   async createQueue(queue: string): Promise<WriteOutcome> {
     const nameBytes = queueNameBytes(queue);
-    this.#checkWritable();
+    const writer = this.#writable();
     if (this.#queues.has(queue)) throw new QueueAlreadyExistsError(queue);
     this.#queues.set(queue, new MemQueue(queue, nameBytes, 0));
-    const walBytesWritten = this.#writer.addControl(
-      RecordKind.Touch,
-      nameBytes,
-      0,
-    );
-    await this.#writer.commit(true);
+    const walBytesWritten = writer.addControl(RecordKind.Touch, nameBytes, 0);
+    await writer.commit(true);
     return { walBytesWritten };
   }
 
   /** Deletes a queue and its records (flushed and fsynced). Raises `MissingQueueError`. */
   async deleteQueue(queue: string): Promise<WriteOutcome> {
     const q = this.#queue(queue);
-    this.#checkWritable();
+    const writer = this.#writable();
     this.#queues.delete(queue);
     q.deleted = true;
     this.#retainedBytes -= q.payloadBytes;
-    let walBytesWritten = this.#writer.addControl(
+    let walBytesWritten = writer.addControl(
       RecordKind.DeleteQueue,
       q.nameBytes,
       q.nextPosition,
@@ -343,11 +357,11 @@ export class MultiRecordLog {
     const q = this.#queue(queue);
     checkOptionalPosition(position, "position");
     const bytes = checkPayloads(payloads, "payloads");
-    this.#checkWritable();
+    const writer = this.#writable();
     if (position !== undefined && position !== q.nextPosition) {
       if (position + 1 === q.nextPosition) {
         // The retried append may still be waiting for its persist.
-        await this.#writer.commit(this.#appendSync);
+        await writer.commit(this.#appendSync);
         return { lastPosition: undefined, walBytesWritten: 0 };
       }
       if (position < q.nextPosition) {
@@ -370,19 +384,15 @@ export class MultiRecordLog {
         this.#retainedBytes + bytes,
       );
     }
-    const walBytesWritten = this.#writer.addAppend(
-      q.nameBytes,
-      start,
-      payloads,
-    );
-    const file = this.#writer.lastRecordFile;
+    const walBytesWritten = writer.addAppend(q.nameBytes, start, payloads);
+    const file = writer.lastRecordFile;
     for (let i = 0; i < payloads.length; i++) {
       q.push(start + i, payloads[i], file);
     }
     this.#retainedBytes += bytes;
-    if (this.#delayedSyncMs > 0) this.#writer.syncLater(this.#delayedSyncMs);
-    if (this.#appendSync || !this.#writer.writeNow()) {
-      await this.#writer.commit(this.#appendSync);
+    if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
+    if (this.#appendSync || !writer.writeNow()) {
+      await writer.commit(this.#appendSync);
     }
     if (q.visibleNext <= last) q.visibleNext = last + 1;
     this.#changed();
@@ -397,12 +407,12 @@ export class MultiRecordLog {
   async truncate(queue: string, position: number): Promise<TruncateOutcome> {
     const q = this.#queue(queue);
     checkPosition(position, "position");
-    this.#checkWritable();
+    const writer = this.#writable();
     const before = q.payloadBytes;
     const evictedRecords = q.truncate(position);
     this.#retainedBytes -= before - q.payloadBytes;
     const next = q.nextPosition;
-    let walBytesWritten = this.#writer.addControl(
+    let walBytesWritten = writer.addControl(
       RecordKind.Truncate,
       q.nameBytes,
       position,
@@ -432,6 +442,7 @@ export class MultiRecordLog {
    * A `WritableStream` into the queue: each `Uint8Array` chunk is one record,
    * an array chunk one atomic batch. `write()` resolves once the record is
    * persisted as the policy says; at the memory limit it waits for room.
+   * Raises `LogReadOnlyError` on a log opened read-only.
    *
    * @example
    * ```ts ignore
@@ -446,7 +457,9 @@ export class MultiRecordLog {
     queue: string,
     options?: QueueWritableOptions,
   ): WritableStream<Uint8Array | Uint8Array[]> {
-    return createQueueWritable(this, queue, options, this.#isCurrent(queue));
+    const isCurrent = this.#isCurrent(queue);
+    if (this.#writer === undefined) throw new LogReadOnlyError();
+    return createQueueWritable(this, queue, options, isCurrent);
   }
 
   /**
@@ -494,7 +507,7 @@ export class MultiRecordLog {
         droppedOnOpen: this.#recovery.droppedRecords[name] ?? 0,
       };
     }
-    const files = [...this.#writer.files].sort((a, b) => a[0] - b[0])
+    const files = [...this.#files].sort((a, b) => a[0] - b[0])
       .map(([number, bytes]) => ({ number, bytes }));
     return { queues, files, recovery: structuredClone(this.#recovery) };
   }
@@ -509,15 +522,14 @@ export class MultiRecordLog {
       memoryAllocatedBytes += q.allocatedBytes();
     }
     let diskUsedBytes = 0;
-    for (const bytes of this.#writer.files.values()) diskUsedBytes += bytes;
+    for (const bytes of this.#files.values()) diskUsedBytes += bytes;
     return { memoryUsedBytes, memoryAllocatedBytes, diskUsedBytes };
   }
 
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
   async persist(action: PersistAction): Promise<void> {
     validatePersistAction(action, "action");
-    this.#checkWritable();
-    await this.#writer.commit(action === "fsync");
+    await this.#writable().commit(action === "fsync");
   }
 
   /**
@@ -530,13 +542,15 @@ export class MultiRecordLog {
     for (const q of this.#queues.values()) q.deleted = true;
     this.#changed();
     this.#closing = (async () => {
+      const writer = this.#writer;
+      if (writer === undefined) return;
       try {
-        if (!this.#writer.failed) await this.#writer.commit(true);
+        if (!writer.failed) await writer.commit(true);
       } finally {
         try {
-          this.#writer.close();
+          writer.close();
         } finally {
-          this.#lock.release();
+          this.#lock?.release();
         }
       }
     })();
@@ -585,6 +599,29 @@ export class MultiRecordLog {
     };
   }
 
+  #warnAboutRecovery(dir: string, warn: (message: string) => void): void {
+    const { corruptionCount, droppedRecords, detachedFiles } = this.#recovery;
+    if (corruptionCount > 0) {
+      warn(
+        `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
+      );
+    }
+    for (const [queue, count] of Object.entries(droppedRecords)) {
+      warn(
+        `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
+          JSON.stringify(queue)
+        } in ${dir}`,
+      );
+    }
+    if (detachedFiles.length > 0) {
+      warn(
+        `mrecordlog: set aside log files after the end of the data: ${
+          detachedFiles.join(", ")
+        }`,
+      );
+    }
+  }
+
   #changed(): void {
     if (this.#listeners.size === 0) return;
     for (const listener of [...this.#listeners]) listener();
@@ -611,9 +648,13 @@ export class MultiRecordLog {
     if (this.#closed) throw new LogClosedError();
   }
 
-  #checkWritable(): void {
+  /** The writer, if the log is open for writing and has not failed. */
+  #writable(): LogWriter {
     this.#checkOpen();
-    if (this.#writer.failed) throw this.#writer.failed;
+    const writer = this.#writer;
+    if (writer === undefined) throw new LogReadOnlyError();
+    if (writer.failed) throw writer.failed;
+    return writer;
   }
 
   /**
@@ -623,26 +664,25 @@ export class MultiRecordLog {
    * Returns the bytes the Touch records took.
    */
   async #collectGarbageAndCommit(sync: boolean): Promise<number> {
-    let oldestNeeded = this.#writer.currentFileNumber;
+    const writer = this.#writable();
+    let oldestNeeded = writer.currentFileNumber;
     for (const q of this.#queues.values()) {
       const file = q.firstFileNumber;
       if (file !== undefined && file < oldestNeeded) oldestNeeded = file;
     }
     let bytes = 0;
-    const removable = [...this.#writer.files.keys()].some((n) =>
-      n < oldestNeeded
-    );
+    const removable = [...writer.files.keys()].some((n) => n < oldestNeeded);
     if (removable) {
       for (const q of this.#queues.values()) {
         if (q.length > 0) continue;
-        bytes += this.#writer.addControl(
+        bytes += writer.addControl(
           RecordKind.Touch,
           q.nameBytes,
           q.nextPosition,
         );
       }
     }
-    await this.#writer.commit(sync || removable, removable ? oldestNeeded : 0);
+    await writer.commit(sync || removable, removable ? oldestNeeded : 0);
     return bytes;
   }
 }

@@ -16,8 +16,10 @@ export const nodeFileAdapter: FileAdapter = {
       .map((entry) => entry.name)
       .sort();
   },
-  open(path, { create }) {
-    return new NodeFile(fs.openSync(path, create ? "wx+" : "r+"));
+  open(path, { create, readOnly }) {
+    return new NodeFile(
+      fs.openSync(path, create ? "wx+" : readOnly ? "r" : "r+"),
+    );
   },
   rename(from, to) {
     fs.renameSync(from, to);

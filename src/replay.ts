@@ -1,6 +1,7 @@
 import { CorruptionError } from "./errors.ts";
 import {
   type AdapterFile,
+  errorCode,
   type FileAdapter,
   writeFully,
 } from "./file_adapter.ts";
@@ -57,7 +58,29 @@ export interface ReplayResult {
   report: RecoveryReport;
 }
 
+/** A log read without changing anything on disk (a read-only open). */
+export interface LogSnapshot {
+  /** The queues, by name. */
+  queues: Map<string, MemQueue>;
+  /** The log files read and their lengths. */
+  files: Map<number, number>;
+  /** What was found and skipped. */
+  report: RecoveryReport;
+}
+
+/** What reading the log files gave, before anything is written. */
+interface ReadState {
+  queues: Map<string, MemQueue>;
+  report: RecoveryReport;
+  /** Every log file, open, oldest first. */
+  toRead: LogFileToRead[];
+  /** The end of the valid data: a file index and an offset in it. */
+  end: { fileIndex: number; offset: number };
+}
+
 const MAX_REPORTED = 1000;
+/** Times a read-only open starts over when a file vanished meanwhile. */
+const SNAPSHOT_ATTEMPTS = 5;
 
 /**
  * Reads every log file of `dir` once, in order, and rebuilds the queues.
@@ -73,29 +96,160 @@ export function replay(
   segmentBytes: number,
   strict: boolean,
 ): ReplayResult {
-  const numbers = adapter.listFiles(dir)
+  const numbers = segmentNumbers(adapter, dir);
+  const files = new Map<number, number>();
+  if (numbers.length === 0) {
+    const file = createSegment(adapter, dir, 0, segmentBytes);
+    files.set(0, segmentBytes);
+    return {
+      queues: new Map(),
+      files,
+      file,
+      offset: 0,
+      fileLimit: segmentBytes,
+      report: emptyReport(),
+    };
+  }
+  const { queues, report, toRead, end } = readAll(
+    adapter,
+    dir,
+    numbers,
+    strict,
+    false,
+  );
+
+  for (let i = 0; i < toRead.length; i++) {
+    const { number, file } = toRead[i];
+    const size = file.size();
+    if (i !== end.fileIndex) file.close();
+    if (i > end.fileIndex) {
+      const name = segmentName(number);
+      adapter.rename(`${dir}/${name}`, `${dir}/${name}.detached`);
+      report.detachedFiles.push(name);
+    } else {
+      files.set(number, size);
+    }
+  }
+  const last = toRead[end.fileIndex];
+  if (report.detachedFiles.length > 0) adapter.syncDir(dir);
+  // A file written with a larger segmentBytes is filled to its end first: a
+  // new file after its end-of-data header would never be read.
+  const fileLimit = Math.max(
+    segmentBytes,
+    Math.floor(files.get(last.number)! / BLOCK_SIZE) * BLOCK_SIZE,
+  );
+  if (end.offset >= fileLimit) {
+    last.file.close();
+    const number = last.number + 1;
+    files.set(number, segmentBytes);
+    return {
+      queues,
+      files,
+      file: createSegment(adapter, dir, number, segmentBytes),
+      offset: 0,
+      fileLimit: segmentBytes,
+      report,
+    };
+  }
+  // Zero everything after the end of the data, so that stale bytes there can
+  // never be read as records once new ones are written before them. The
+  // file never ends mid-block meanwhile: a crash between these steps must
+  // not hide the last block's records from the next reader.
+  const blockEnd = Math.ceil(end.offset / BLOCK_SIZE) * BLOCK_SIZE;
+  writeFully(last.file, new Uint8Array(blockEnd - end.offset), end.offset);
+  last.file.truncate(blockEnd);
+  last.file.truncate(fileLimit);
+  last.file.syncDataSync();
+  files.set(last.number, fileLimit);
+  return {
+    queues,
+    files,
+    file: last.file,
+    offset: end.offset,
+    fileLimit,
+    report,
+  };
+}
+
+/**
+ * Reads the log of `dir` as `replay` does, but changes nothing: no file is
+ * created, set aside, zeroed or kept open. A log file removed meanwhile (by
+ * the garbage collection of a process writing the log) restarts the read.
+ */
+export function readSnapshot(
+  adapter: FileAdapter,
+  dir: string,
+  strict: boolean,
+): LogSnapshot {
+  for (let attempt = 1;; attempt++) {
+    const numbers = segmentNumbers(adapter, dir);
+    if (numbers.length === 0) {
+      return { queues: new Map(), files: new Map(), report: emptyReport() };
+    }
+    let state: ReadState;
+    try {
+      state = readAll(adapter, dir, numbers, strict, true);
+    } catch (error) {
+      if (errorCode(error) === "ENOENT" && attempt < SNAPSHOT_ATTEMPTS) {
+        continue;
+      }
+      throw error;
+    }
+    const { queues, report, toRead, end } = state;
+    const files = new Map<number, number>();
+    try {
+      for (let i = 0; i <= end.fileIndex; i++) {
+        files.set(toRead[i].number, toRead[i].file.size());
+      }
+    } finally {
+      for (const { file } of toRead) file.close();
+    }
+    return { queues, files, report };
+  }
+}
+
+function segmentNumbers(adapter: FileAdapter, dir: string): number[] {
+  return adapter.listFiles(dir)
     .map(parseSegmentName)
     .filter((n): n is number => n !== undefined)
     .sort((a, b) => a - b);
-  const report: RecoveryReport = {
+}
+
+function emptyReport(): RecoveryReport {
+  return {
     filesRead: 0,
     corruptions: [],
     corruptionCount: 0,
     droppedRecords: {},
     detachedFiles: [],
   };
-  const queues = new Map<string, MemQueue>();
-  const files = new Map<number, number>();
-  if (numbers.length === 0) {
-    const file = createSegment(adapter, dir, 0, segmentBytes);
-    files.set(0, segmentBytes);
-    return { queues, files, file, offset: 0, fileLimit: segmentBytes, report };
-  }
+}
 
-  const toRead: LogFileToRead[] = numbers.map((number) => ({
-    number,
-    file: adapter.open(`${dir}/${segmentName(number)}`, { create: false }),
-  }));
+/** Opens and reads the log files `numbers` of `dir`; see `replay`. */
+function readAll(
+  adapter: FileAdapter,
+  dir: string,
+  numbers: readonly number[],
+  strict: boolean,
+  readOnly: boolean,
+): ReadState {
+  const report = emptyReport();
+  const queues = new Map<string, MemQueue>();
+  const toRead: LogFileToRead[] = [];
+  try {
+    for (const number of numbers) {
+      toRead.push({
+        number,
+        file: adapter.open(`${dir}/${segmentName(number)}`, {
+          create: false,
+          readOnly,
+        }),
+      });
+    }
+  } catch (error) {
+    for (const { file } of toRead) file.close();
+    throw error;
+  }
   const corruption = (fileNumber: number, offset: number, reason: string) => {
     if (strict) throw new CorruptionError(fileNumber, offset, reason);
     report.corruptionCount++;
@@ -158,56 +312,5 @@ export function replay(
   end ??= { fileIndex: toRead.length - 1, offset: 0, zeroHeader: false };
   report.filesRead = end.fileIndex + 1;
   for (const queue of queues.values()) queue.visibleNext = queue.nextPosition;
-
-  for (let i = 0; i < toRead.length; i++) {
-    const { number, file } = toRead[i];
-    const size = file.size();
-    if (i !== end.fileIndex) file.close();
-    if (i > end.fileIndex) {
-      const name = segmentName(number);
-      adapter.rename(`${dir}/${name}`, `${dir}/${name}.detached`);
-      report.detachedFiles.push(name);
-    } else {
-      files.set(number, size);
-    }
-  }
-  const last = toRead[end.fileIndex];
-  if (report.detachedFiles.length > 0) adapter.syncDir(dir);
-  // A file written with a larger segmentBytes is filled to its end first: a
-  // new file after its end-of-data header would never be read.
-  const fileLimit = Math.max(
-    segmentBytes,
-    Math.floor(files.get(last.number)! / BLOCK_SIZE) * BLOCK_SIZE,
-  );
-  if (end.offset >= fileLimit) {
-    last.file.close();
-    const number = last.number + 1;
-    files.set(number, segmentBytes);
-    return {
-      queues,
-      files,
-      file: createSegment(adapter, dir, number, segmentBytes),
-      offset: 0,
-      fileLimit: segmentBytes,
-      report,
-    };
-  }
-  // Zero everything after the end of the data, so that stale bytes there can
-  // never be read as records once new ones are written before them. The
-  // file never ends mid-block meanwhile: a crash between these steps must
-  // not hide the last block's records from the next reader.
-  const blockEnd = Math.ceil(end.offset / BLOCK_SIZE) * BLOCK_SIZE;
-  writeFully(last.file, new Uint8Array(blockEnd - end.offset), end.offset);
-  last.file.truncate(blockEnd);
-  last.file.truncate(fileLimit);
-  last.file.syncDataSync();
-  files.set(last.number, fileLimit);
-  return {
-    queues,
-    files,
-    file: last.file,
-    offset: end.offset,
-    fileLimit,
-    report,
-  };
+  return { queues, report, toRead, end };
 }

@@ -316,7 +316,7 @@ describe("cli", () => {
   );
 
   test(
-    "serve: token, default ./data, data kept; other commands see the lock",
+    "serve: token, default ./data, data kept; summary and read snapshot the live log, writing commands see the lock",
     withDir(async (dir) => {
       const child = spawn(
         RUNTIME[0],
@@ -365,7 +365,21 @@ describe("cli", () => {
           lastPosition: 1,
           count: 2,
         });
-        assertFails(cli(["summary", `${dir}/data`]), 1, /open elsewhere/);
+        // summary and read take a snapshot of the log the server holds;
+        // a command that writes is refused.
+        const live = JSON.parse(
+          ok(cli(["summary", `${dir}/data`, "--json"])).out,
+        );
+        assert.equal(live.queues.q.recordCount, 2);
+        assert.equal(
+          ok(cli(["read", `${dir}/data`, "q", "--format", "raw"])).out,
+          "one\ntwo\n",
+        );
+        assertFails(
+          cli(["append", `${dir}/data`, "q"], { input: "three\n" }),
+          1,
+          /open elsewhere/,
+        );
       } finally {
         child.kill("SIGTERM");
       }
