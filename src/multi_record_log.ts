@@ -49,7 +49,7 @@ export interface OpenOptions {
   memoryLimitBytes?: number;
   /** Throw `CorruptionError` on any damage found on open, instead of skipping it. */
   strict?: boolean;
-  /** Where warnings go (damage skipped on open). Default `console.warn`. */
+  /** Where warnings go (damage skipped on open, an `onChange` listener that threw). Default `console.warn`. */
   onWarning?: (message: string) => void;
   /** The file system. Default: Deno's or `node:fs`, chosen at runtime. */
   fileAdapter?: FileAdapter;
@@ -171,6 +171,7 @@ export class MultiRecordLog {
   #closed = false;
   #closing: Promise<void> | undefined;
   #listeners = new Set<() => void>();
+  readonly #warn: (message: string) => void;
 
   private constructor(
     queues: Map<string, MemQueue>,
@@ -180,7 +181,9 @@ export class MultiRecordLog {
     recovery: RecoveryReport,
     policy: PersistPolicy,
     memoryLimit: number,
+    warn: (message: string) => void,
   ) {
+    this.#warn = warn;
     this.#queues = queues;
     this.#writer = writer;
     this.#lock = lock;
@@ -249,6 +252,7 @@ export class MultiRecordLog {
         report,
         policy,
         memoryLimit,
+        warn,
       );
       log.#warnAboutRecovery(dir, warn);
       return log;
@@ -267,6 +271,7 @@ export class MultiRecordLog {
         state.report,
         policy,
         memoryLimit,
+        warn,
       );
     } catch (error) {
       lock.release();
@@ -581,7 +586,8 @@ export class MultiRecordLog {
    * Calls `listener` after every change readers may care about: records
    * became visible, a truncate or delete freed memory, or the log closed.
    * Returns a function that removes the listener. Streams that follow a
-   * queue's tail or wait at the memory limit use it.
+   * queue's tail or wait at the memory limit use it. A listener that throws
+   * does not fail the change: its error goes to `onWarning`.
    *
    * @example
    * ```ts ignore
@@ -624,7 +630,23 @@ export class MultiRecordLog {
 
   #changed(): void {
     if (this.#listeners.size === 0) return;
-    for (const listener of [...this.#listeners]) listener();
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        // The change happened (an append may be persisted): a listener's bug
+        // must not make it look failed.
+        this.#reportListenerError(error);
+      }
+    }
+  }
+
+  #reportListenerError(error: unknown): void {
+    try {
+      this.#warn(`mrecordlog: an onChange listener threw: ${error}`);
+    } catch {
+      // Nowhere left to report it.
+    }
   }
 
   #queue(queue: string): MemQueue {

@@ -817,6 +817,31 @@ describe("MultiRecordLog summary and resource usage", () => {
     await log.close();
     assert.equal(closed, 1);
   });
+
+  it("a listener that throws fails no change: the others run, the error goes to onWarning", async () => {
+    const warnings: string[] = [];
+    const fs = new MemoryFileAdapter();
+    const log = await openMem(fs, { onWarning: (m) => warnings.push(m) });
+    await log.createQueue("q");
+    log.onChange(() => {
+      throw new Error("listener bug");
+    });
+    let calls = 0;
+    log.onChange(() => calls++);
+    // Written at once, then appended through a commit, then truncated.
+    const first = log.appendRecord("q", undefined, utf8("a"));
+    const second = log.appendRecord("q", undefined, utf8("b"));
+    const outcomes = await Promise.all([first, second]);
+    assert.deepEqual(outcomes.map((o) => o.lastPosition), [0, 1]);
+    assert.equal((await log.truncate("q", 0)).evictedRecords, 1);
+    assert.equal(calls, 3);
+    assert.equal(warnings.length, 3);
+    assert.match(warnings[0], /onChange listener threw: Error: listener bug/);
+    await log.close();
+    const reopened = await openMem(fs);
+    assert.equal(reopened.lastPosition("q"), 1);
+    await reopened.close();
+  });
 });
 
 describe("MultiRecordLog close", () => {
