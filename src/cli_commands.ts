@@ -204,7 +204,7 @@ async function openLog(
   try {
     return await MultiRecordLog.open(dir, {
       onWarning: warn,
-      segmentBytes: existingSegmentBytes(dir),
+      segmentBytes: readOnly ? undefined : existingSegmentBytes(dir),
       readOnly,
     });
   } finally {

@@ -43,7 +43,8 @@ interface CommitGroup {
  * Writes the log: records are laid out as frames synchronously, in call
  * order, into one pending buffer; a commit (started on the next microtask)
  * writes the whole buffer with one `write` and, if any commit waiting asked
- * for it, one `fdatasync`. Everything that arrives while an `fdatasync` runs
+ * for it, one `fdatasync`; `writeNow` writes it at once when no commit is
+ * pending or running (once per microtask turn). Everything that arrives while an `fdatasync` runs
  * shares the next one (group commit). The log rolls to a new file, fsyncing
  * the old one and the directory, when the current one reaches `segmentBytes`.
  *
@@ -112,7 +113,7 @@ export class LogWriter {
    * Lays out an AppendRecords record of `payloads` at consecutive positions
    * from `position`, and returns the bytes it took (padding included). Sets
    * `lastRecordFile` to the file the record starts in. Nothing is written
-   * until {@linkcode LogWriter.commit}.
+   * until {@linkcode LogWriter.commit} or {@linkcode LogWriter.writeNow}.
    */
   addAppend(
     queue: Uint8Array,
@@ -221,7 +222,7 @@ export class LogWriter {
     try {
       this.#writePending();
     } catch (error) {
-      this.#fail(error);
+      this.#fail(error, undefined);
       throw this.#failed;
     }
     return true;
@@ -244,8 +245,7 @@ export class LogWriter {
           this.#removeFilesBelow(group.removeFilesBelow);
         }
       } catch (error) {
-        this.#fail(error);
-        group.reject(this.#failed);
+        this.#fail(error, group);
         return;
       }
       group.resolve();
@@ -298,11 +298,13 @@ export class LogWriter {
     this.#adapter.syncDir(this.#dir);
   }
 
-  #fail(error: unknown): void {
+  /** Fails the writer: rejects `group` (the running one), then the next. */
+  #fail(error: unknown, group: CommitGroup | undefined): void {
     this.#failed = error instanceof LogFailedError
       ? error
       : new LogFailedError(error);
     this.#frames.take();
+    group?.reject(this.#failed);
     this.#next?.reject(this.#failed);
     this.#next = undefined;
     this.#running = false;

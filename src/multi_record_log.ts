@@ -58,8 +58,9 @@ export interface OpenOptions {
    * log may hold it), changes nothing on disk (no repair of a damaged tail,
    * no file set aside, no garbage collection), and every method that writes
    * raises `LogReadOnlyError`. The snapshot does not see later writes; a log
-   * being written may end in a record still half written, which is skipped
-   * and reported as damage. Default `false`.
+   * being written may end in a record still half written: it is skipped, with
+   * a warning, and not counted as damage. Files after the end of the data
+   * are listed in `recovery.detachedFiles`, unread. Default `false`.
    */
   readOnly?: boolean;
 }
@@ -102,7 +103,7 @@ export interface QueueSummary {
   end: number | undefined;
   /** The log file the first record held is in, or `undefined` if empty. */
   firstFileNumber: number | undefined;
-  /** Records visible (held, and their append resolved). */
+  /** Records visible (held, and persisted as the policy says). */
   recordCount: number;
   /** Payload bytes held. */
   payloadBytes: number;
@@ -242,8 +243,17 @@ export class MultiRecordLog {
     }
     const adapter = options.fileAdapter ?? defaultFileAdapter();
     const strict = options.strict ?? false;
+    if (
+      options.readOnly !== undefined && typeof options.readOnly !== "boolean"
+    ) {
+      throw new TypeError("readOnly must be a boolean");
+    }
     if (options.readOnly) {
-      const { queues, files, report } = readSnapshot(adapter, dir, strict);
+      const { queues, files, report, incompleteTail } = readSnapshot(
+        adapter,
+        dir,
+        strict,
+      );
       const log = new MultiRecordLog(
         queues,
         undefined,
@@ -255,6 +265,11 @@ export class MultiRecordLog {
         warn,
       );
       log.#warnAboutRecovery(dir, warn);
+      if (incompleteTail) {
+        warn(
+          `mrecordlog: the snapshot of ${dir} ends in an incomplete record, skipped (one still being written, or damage at the end of the log)`,
+        );
+      }
       return log;
     }
     adapter.mkdir(dir);
@@ -352,7 +367,8 @@ export class MultiRecordLog {
    * record (or use `log.writable(queue, { position })`, which skips what the
    * queue already holds). Resolves once the
    * bytes are persisted as the policy says; the records become visible to
-   * readers then.
+   * readers then (under a policy that does not fsync each append, the first
+   * append of a microtask turn is written, and visible, before it returns).
    */
   async appendRecords(
     queue: string,
@@ -621,9 +637,13 @@ export class MultiRecordLog {
     }
     if (detachedFiles.length > 0) {
       warn(
-        `mrecordlog: set aside log files after the end of the data: ${
-          detachedFiles.join(", ")
-        }`,
+        this.#writer === undefined
+          ? `mrecordlog: log files after the end of the data, not read (a writable open sets them aside): ${
+            detachedFiles.join(", ")
+          }`
+          : `mrecordlog: set aside log files after the end of the data: ${
+            detachedFiles.join(", ")
+          }`,
       );
     }
   }

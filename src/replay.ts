@@ -38,7 +38,11 @@ export interface RecoveryReport {
    * queue's state (a position below its next position, or above 2^53 - 1).
    */
   droppedRecords: Record<string, number>;
-  /** Log files found after the end of the data and set aside (renamed `*.detached`). */
+  /**
+   * Log files found after the end of the data and set aside (renamed
+   * `*.detached`); after a read-only open, the files a writable open would
+   * set aside, left as they are and not read.
+   */
   detachedFiles: string[];
 }
 
@@ -66,6 +70,12 @@ export interface LogSnapshot {
   files: Map<number, number>;
   /** What was found and skipped. */
   report: RecoveryReport;
+  /**
+   * True if the data ends in a damaged or incomplete record after the last
+   * intact one: in a log being written, a record still being written. It is
+   * skipped, and not counted in `report`.
+   */
+  incompleteTail: boolean;
 }
 
 /** What reading the log files gave, before anything is written. */
@@ -76,11 +86,17 @@ interface ReadState {
   toRead: LogFileToRead[];
   /** The end of the valid data: a file index and an offset in it. */
   end: { fileIndex: number; offset: number };
+  /** Read-only: damage after the last intact record was left out of `report`. */
+  incompleteTail: boolean;
 }
 
 const MAX_REPORTED = 1000;
-/** Times a read-only open starts over when a file vanished meanwhile. */
-const SNAPSHOT_ATTEMPTS = 5;
+/**
+ * Times a read-only open starts over when a file vanished meanwhile (each
+ * time, a writer's garbage collection removed a file between the listing
+ * and the read: it made progress).
+ */
+const SNAPSHOT_ATTEMPTS = 100;
 
 /**
  * Reads every log file of `dir` once, in order, and rebuilds the queues.
@@ -175,6 +191,9 @@ export function replay(
  * Reads the log of `dir` as `replay` does, but changes nothing: no file is
  * created, set aside, zeroed or kept open. A log file removed meanwhile (by
  * the garbage collection of a process writing the log) restarts the read.
+ * Damage after the last intact record (in a log being written: a record
+ * still being written) ends the snapshot instead of being reported; files
+ * after the end of the data are listed in `report.detachedFiles`, unread.
  */
 export function readSnapshot(
   adapter: FileAdapter,
@@ -184,7 +203,12 @@ export function readSnapshot(
   for (let attempt = 1;; attempt++) {
     const numbers = segmentNumbers(adapter, dir);
     if (numbers.length === 0) {
-      return { queues: new Map(), files: new Map(), report: emptyReport() };
+      return {
+        queues: new Map(),
+        files: new Map(),
+        report: emptyReport(),
+        incompleteTail: false,
+      };
     }
     let state: ReadState;
     try {
@@ -195,16 +219,18 @@ export function readSnapshot(
       }
       throw error;
     }
-    const { queues, report, toRead, end } = state;
+    const { queues, report, toRead, end, incompleteTail } = state;
     const files = new Map<number, number>();
     try {
-      for (let i = 0; i <= end.fileIndex; i++) {
-        files.set(toRead[i].number, toRead[i].file.size());
+      for (let i = 0; i < toRead.length; i++) {
+        const { number, file } = toRead[i];
+        if (i <= end.fileIndex) files.set(number, file.size());
+        else report.detachedFiles.push(segmentName(number));
       }
     } finally {
       for (const { file } of toRead) file.close();
     }
-    return { queues, files, report };
+    return { queues, files, report, incompleteTail };
   }
 }
 
@@ -250,12 +276,30 @@ function readAll(
     for (const { file } of toRead) file.close();
     throw error;
   }
-  const corruption = (fileNumber: number, offset: number, reason: string) => {
+  const reportDamage = (fileNumber: number, offset: number, reason: string) => {
     if (strict) throw new CorruptionError(fileNumber, offset, reason);
     report.corruptionCount++;
     if (report.corruptions.length < MAX_REPORTED) {
       report.corruptions.push({ fileNumber, offset, reason });
     }
+  };
+  // Read-only: damage is held back until it is known whether an intact
+  // record follows it; damage after the last intact record is the tail of a
+  // log being written.
+  const heldBack: CorruptionReport[] = [];
+  let lastIntact = { fileNumber: -1, offset: -1 };
+  const corruption = (fileNumber: number, offset: number, reason: string) => {
+    if (!readOnly) return reportDamage(fileNumber, offset, reason);
+    if (isAfter({ fileNumber, offset }, lastIntact)) {
+      heldBack.push({ fileNumber, offset, reason });
+    } else {
+      reportDamage(fileNumber, offset, reason);
+    }
+  };
+  const intact = (fileNumber: number, offset: number) => {
+    for (const c of heldBack) reportDamage(c.fileNumber, c.offset, c.reason);
+    heldBack.length = 0;
+    lastIntact = { fileNumber, offset };
   };
   const drop = (queue: string, count: number) => {
     report.droppedRecords[queue] = (report.droppedRecords[queue] ?? 0) + count;
@@ -272,6 +316,7 @@ function readAll(
     end = readFrames(toRead, {
       corruption,
       record(bytes, fileNumber, offset) {
+        if (readOnly) intact(fileNumber, offset);
         const record = decodeRecord(bytes);
         if (typeof record === "string") {
           return corruption(fileNumber, offset, record);
@@ -312,5 +357,14 @@ function readAll(
   end ??= { fileIndex: toRead.length - 1, offset: 0, zeroHeader: false };
   report.filesRead = end.fileIndex + 1;
   for (const queue of queues.values()) queue.visibleNext = queue.nextPosition;
-  return { queues, report, toRead, end };
+  return { queues, report, toRead, end, incompleteTail: heldBack.length > 0 };
+}
+
+/** Whether `a` is after `b` in the log. */
+function isAfter(
+  a: { fileNumber: number; offset: number },
+  b: { fileNumber: number; offset: number },
+): boolean {
+  return a.fileNumber > b.fileNumber ||
+    (a.fileNumber === b.fileNumber && a.offset > b.offset);
 }

@@ -1236,7 +1236,7 @@ describe("MultiRecordLog open of damaged or inconsistent logs", () => {
   });
 });
 
-test("summary() counts only records whose append resolved", async () => {
+test("summary() counts only records persisted as the policy says", async () => {
   const log = await MultiRecordLog.open("/d", {
     fileAdapter: new MemoryFileAdapter(),
   });

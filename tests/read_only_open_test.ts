@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  CorruptionError,
   LogClosedError,
   LogLockedError,
   LogReadOnlyError,
@@ -143,8 +144,12 @@ describe("MultiRecordLog read-only open", () => {
       onWarning: (m) => warnings.push(m),
     });
     assert.equal(log.lastPosition("a"), 2);
-    assert.deepEqual(log.summary().recovery.detachedFiles, []);
-    assert.deepEqual(warnings, []);
+    // Listed as what a writable open would set aside, and warned about.
+    assert.deepEqual(log.summary().recovery.detachedFiles, [
+      segmentName(last + 5),
+    ]);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /not read \(a writable open sets them aside\)/);
     await log.close();
     assert.deepEqual(filesOf(fs), before);
     // A writable open zeroes the tail and sets the later file aside: the
@@ -160,6 +165,83 @@ describe("MultiRecordLog read-only open", () => {
     assert.notDeepEqual(
       repaired.get(segmentName(last)),
       before.get(segmentName(last)),
+    );
+  });
+
+  it("ends the snapshot at a record cut short at the end, without counting damage", async () => {
+    const fs = new MemoryFileAdapter();
+    const writer = await MultiRecordLog.open(DIR, { fileAdapter: fs });
+    await writer.createQueue("q");
+    await writer.appendRecord("q", undefined, new Uint8Array(100).fill(1));
+    await writer.appendRecord(
+      "q",
+      undefined,
+      new Uint8Array(3 * BLOCK_SIZE).fill(0x5a),
+    );
+    // The big record's end is not written yet, as when a writer is writing it.
+    const path = `${DIR}/${segmentName(0)}`;
+    const bytes = fs.readFileBytes(path);
+    const end = bytes.lastIndexOf(0x5a) + 1;
+    const file = fs.open(path, { create: false });
+    file.write(new Uint8Array(1000), end - 1000);
+    file.close();
+    for (const strict of [false, true]) {
+      const warnings: string[] = [];
+      const log = await MultiRecordLog.open(DIR, {
+        fileAdapter: fs,
+        readOnly: true,
+        strict,
+        onWarning: (m) => warnings.push(m),
+      });
+      assert.equal(log.lastPosition("q"), 0);
+      assert.equal(log.summary().recovery.corruptionCount, 0);
+      assert.equal(warnings.length, 1, warnings.join("\n"));
+      assert.match(warnings[0], /ends in an incomplete record/);
+      await log.close();
+    }
+    await writer.close();
+  });
+
+  it("counts damage followed by an intact record, as a writable open does", async () => {
+    const fs = new MemoryFileAdapter();
+    const writer = await MultiRecordLog.open(DIR, { fileAdapter: fs });
+    await writer.createQueue("q");
+    await writer.appendRecord("q", undefined, new Uint8Array(100).fill(0x5a));
+    await writer.appendRecord("q", undefined, new Uint8Array(100).fill(2));
+    await writer.close();
+    const path = `${DIR}/${segmentName(0)}`;
+    const damaged = fs.readFileBytes(path).indexOf(0x5a) + 50;
+    const file = fs.open(path, { create: false });
+    file.write(new Uint8Array([0x00]), damaged);
+    file.close();
+    const warnings: string[] = [];
+    const log = await MultiRecordLog.open(DIR, {
+      fileAdapter: fs,
+      readOnly: true,
+      onWarning: (m) => warnings.push(m),
+    });
+    assert.deepEqual([...log.range("q")].map((r) => r.position), [1]);
+    assert.equal(log.summary().recovery.corruptionCount, 1);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /damaged/);
+    await log.close();
+    await assert.rejects(
+      MultiRecordLog.open(DIR, {
+        fileAdapter: fs,
+        readOnly: true,
+        strict: true,
+      }),
+      CorruptionError,
+    );
+  });
+
+  it("rejects a readOnly that is not a boolean", async () => {
+    await assert.rejects(
+      MultiRecordLog.open(DIR, {
+        fileAdapter: new MemoryFileAdapter(),
+        readOnly: "yes" as unknown as boolean,
+      }),
+      (e: unknown) => e instanceof TypeError && /readOnly/.test(e.message),
     );
   });
 
@@ -192,7 +274,7 @@ describe("MultiRecordLog read-only open", () => {
       listFiles: (dir) => {
         listings++;
         const names = fs.listFiles(dir);
-        return listings === 1 ? [...names, segmentName(1000)] : names;
+        return listings <= 10 ? [...names, segmentName(1000)] : names;
       },
       open: (p, o) => fs.open(p, o),
       rename: (a, b) => fs.rename(a, b),
@@ -205,7 +287,7 @@ describe("MultiRecordLog read-only open", () => {
       readOnly: true,
       ...quiet,
     });
-    assert.equal(listings, 2);
+    assert.equal(listings, 11);
     assert.ok(log.queueExists("a"));
     await log.close();
   });
