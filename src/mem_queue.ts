@@ -1,3 +1,5 @@
+import { PREFAULTED_CHUNK_BYTES, prefaultedChunk } from "./prefaulted_chunk.ts";
+
 /** A record read from a queue. */
 export interface LogRecord {
   /** The record's position in its queue. */
@@ -17,7 +19,7 @@ export const RECORD_INDEX_BYTES = 12;
 // already touched, while larger blocks come fresh from the OS, and the first
 // write to each of their pages costs more than the copy itself.
 const FIRST_CHUNK_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 256 * 1024;
+const MAX_CHUNK_BYTES = PREFAULTED_CHUNK_BYTES;
 /** Chunks for large payloads hold four of them, up to this size (or one). */
 const LARGE_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Records per index page (a power of two); a page is dropped whole. */
@@ -271,7 +273,7 @@ export class MemQueue {
       Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
     );
     const chunk = {
-      bytes: new Uint8Array(size),
+      bytes: prefaultedChunk(size) ?? new Uint8Array(size),
       used: 0,
       firstRecord: absolute,
       lastRecord: absolute,
