@@ -44,9 +44,10 @@ interface CommitGroup {
  * order, into one pending buffer; a commit (started on the next microtask)
  * writes the whole buffer with one `write` and, if any commit waiting asked
  * for it, one `fdatasync`; `writeNow` writes it at once when no commit is
- * pending or running (once per microtask turn). Everything that arrives while an `fdatasync` runs
- * shares the next one (group commit). The log rolls to a new file, fsyncing
- * the old one and the directory, when the current one reaches `segmentBytes`.
+ * pending or running (once per microtask turn). Everything that arrives
+ * while an `fdatasync` runs shares the next one (group commit). The log
+ * rolls to a new file, fsyncing the old one and the directory, when the
+ * current one reaches `segmentBytes`.
  *
  * After a failed write or fsync every pending and later commit rejects with
  * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.

@@ -264,7 +264,7 @@ export class MultiRecordLog {
         memoryLimit,
         warn,
       );
-      log.#warnAboutRecovery(dir, warn);
+      log.#warnAboutRecovery(dir);
       if (incompleteTail) {
         warn(
           `mrecordlog: the snapshot of ${dir} ends in an incomplete record, skipped (one still being written, or damage at the end of the log)`,
@@ -293,7 +293,7 @@ export class MultiRecordLog {
       throw error;
     }
     try {
-      log.#warnAboutRecovery(dir, warn);
+      log.#warnAboutRecovery(dir);
       await log.#collectGarbageAndCommit(true);
     } catch (error) {
       await log.close().catch(() => {});
@@ -621,7 +621,8 @@ export class MultiRecordLog {
     };
   }
 
-  #warnAboutRecovery(dir: string, warn: (message: string) => void): void {
+  #warnAboutRecovery(dir: string): void {
+    const warn = this.#warn;
     const { corruptionCount, droppedRecords, detachedFiles } = this.#recovery;
     if (corruptionCount > 0) {
       warn(
