@@ -370,51 +370,59 @@ export class MultiRecordLog {
    * readers then (under a policy that does not fsync each append, the first
    * append of a microtask turn is written, and visible, before it returns).
    */
-  async appendRecords(
+  appendRecords(
     queue: string,
     position: number | undefined,
     payloads: readonly Uint8Array[],
   ): Promise<AppendOutcome> {
-    const q = this.#queue(queue);
-    checkOptionalPosition(position, "position");
-    const bytes = checkPayloads(payloads, "payloads");
-    const writer = this.#writable();
-    if (position !== undefined && position !== q.nextPosition) {
-      if (position + 1 === q.nextPosition) {
-        // The retried append may still be waiting for its persist.
-        await writer.commit(this.#appendSync);
-        return { lastPosition: undefined, walBytesWritten: 0 };
+    try {
+      const q = this.#queue(queue);
+      checkOptionalPosition(position, "position");
+      const bytes = checkPayloads(payloads, "payloads");
+      const writer = this.#writable();
+      if (position !== undefined && position !== q.nextPosition) {
+        if (position + 1 === q.nextPosition) {
+          // The retried append may still be waiting for its persist.
+          return writer.commit(this.#appendSync).then(() => NOTHING_APPENDED);
+        }
+        if (position < q.nextPosition) {
+          throw new PositionInPastError(queue, position, q.nextPosition);
+        }
       }
-      if (position < q.nextPosition) {
-        throw new PositionInPastError(queue, position, q.nextPosition);
+      if (payloads.length === 0) return Promise.resolve(NOTHING_APPENDED);
+      const start = position ?? q.nextPosition;
+      if (payloads.length - 1 > Number.MAX_SAFE_INTEGER - start) {
+        throw new RangeError(
+          `the last position would pass 2^53 - 1 (first ${start}, ${payloads.length} records)`,
+        );
       }
-    }
-    if (payloads.length === 0) {
-      return { lastPosition: undefined, walBytesWritten: 0 };
-    }
-    const start = position ?? q.nextPosition;
-    if (payloads.length - 1 > Number.MAX_SAFE_INTEGER - start) {
-      throw new RangeError(
-        `the last position would pass 2^53 - 1 (first ${start}, ${payloads.length} records)`,
+      const last = start + payloads.length - 1;
+      if (this.#retainedBytes + bytes > this.#memoryLimit) {
+        throw new MemoryLimitError(
+          this.#memoryLimit,
+          this.#retainedBytes + bytes,
+        );
+      }
+      const walBytesWritten = writer.addAppend(q.nameBytes, start, payloads);
+      const file = writer.lastRecordFile;
+      for (let i = 0; i < payloads.length; i++) {
+        q.push(start + i, payloads[i], file);
+      }
+      this.#retainedBytes += bytes;
+      if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
+      if (!this.#appendSync && writer.writeNow()) {
+        return Promise.resolve(this.#appended(q, last, walBytesWritten));
+      }
+      return writer.commit(this.#appendSync).then(() =>
+        this.#appended(q, last, walBytesWritten)
       );
+    } catch (error) {
+      return Promise.reject(error);
     }
-    const last = start + payloads.length - 1;
-    if (this.#retainedBytes + bytes > this.#memoryLimit) {
-      throw new MemoryLimitError(
-        this.#memoryLimit,
-        this.#retainedBytes + bytes,
-      );
-    }
-    const walBytesWritten = writer.addAppend(q.nameBytes, start, payloads);
-    const file = writer.lastRecordFile;
-    for (let i = 0; i < payloads.length; i++) {
-      q.push(start + i, payloads[i], file);
-    }
-    this.#retainedBytes += bytes;
-    if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
-    if (this.#appendSync || !writer.writeNow()) {
-      await writer.commit(this.#appendSync);
-    }
+  }
+
+  /** Makes an append's records visible once persisted; its outcome. */
+  #appended(q: MemQueue, last: number, walBytesWritten: number): AppendOutcome {
     if (q.visibleNext <= last) q.visibleNext = last + 1;
     this.#changed();
     return { lastPosition: last, walBytesWritten };
@@ -729,6 +737,11 @@ export class MultiRecordLog {
     return bytes;
   }
 }
+
+const NOTHING_APPENDED: AppendOutcome = Object.freeze({
+  lastPosition: undefined,
+  walBytesWritten: 0,
+});
 
 /** UTF-8 byte order (code-point order), as the Rust crate's BTreeMap<String, _>. */
 function compareNames(a: MemQueue, b: MemQueue): number {
