@@ -10,10 +10,10 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { type Flags, runCommand } from "./src/cli_commands.ts";
-import { COMMAND_HELP, MAIN_HELP } from "./src/cli_help.ts";
-import { isBrokenPipe, printError } from "./src/cli_io.ts";
-import { UsageError } from "./src/cli_options.ts";
+import { type Flags, runCommand } from "./src/cli/commands.ts";
+import { COMMAND_HELP, MAIN_HELP } from "./src/cli/help.ts";
+import { isBrokenPipe, printError } from "./src/cli/io.ts";
+import { UsageError } from "./src/cli/options.ts";
 
 type OptionSpec = Record<string, { type: "string" | "boolean" }>;
 

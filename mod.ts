@@ -25,10 +25,10 @@ export {
   type ResourceUsage,
   type TruncateOutcome,
   type WriteOutcome,
-} from "./src/multi_record_log.ts";
-export type { LogRecord } from "./src/mem_queue.ts";
-export type { PersistAction, PersistPolicy } from "./src/persist_policy.ts";
-export type { CorruptionReport, RecoveryReport } from "./src/replay.ts";
+} from "./src/log/multi_record_log.ts";
+export type { LogRecord } from "./src/log/mem_queue.ts";
+export type { PersistAction, PersistPolicy } from "./src/log/persist_policy.ts";
+export type { CorruptionReport, RecoveryReport } from "./src/log/recovery.ts";
 export {
   CorruptionError,
   LogClosedError,
@@ -42,25 +42,25 @@ export {
   RecordTooLargeError,
   TruncatedInputError,
 } from "./src/errors.ts";
-export type { AdapterFile, FileAdapter } from "./src/file_adapter.ts";
+export type { AdapterFile, FileAdapter } from "./src/storage/file_adapter.ts";
 export {
   MemoryFileAdapter,
   type MemoryFileAdapterCrashOptions,
   type MemoryFileAdapterStats,
   type MemoryFileFault,
-} from "./src/memory_file_adapter.ts";
+} from "./src/testing/memory_file_adapter.ts";
 export {
   LineSplitStream,
   type LineSplitStreamOptions,
-} from "./src/line_split_stream.ts";
-export { LengthPrefixEncoderStream } from "./src/length_prefix_encoder_stream.ts";
+} from "./src/streams/line_split_stream.ts";
+export { LengthPrefixEncoderStream } from "./src/streams/length_prefix_encoder_stream.ts";
 export {
   LengthPrefixDecoderStream,
   type LengthPrefixDecoderStreamOptions,
-} from "./src/length_prefix_decoder_stream.ts";
-export type { QueueWritableOptions } from "./src/queue_writable_stream.ts";
-export type { QueueReadableOptions } from "./src/queue_readable_stream.ts";
+} from "./src/streams/length_prefix_decoder_stream.ts";
+export type { QueueWritableOptions } from "./src/streams/queue_writable_stream.ts";
+export type { QueueReadableOptions } from "./src/streams/queue_readable_stream.ts";
 export {
   RecordBatchStream,
   type RecordBatchStreamOptions,
-} from "./src/record_batch_stream.ts";
+} from "./src/streams/record_batch_stream.ts";

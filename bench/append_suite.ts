@@ -25,7 +25,7 @@ import {
 import {
   checkResolutionOrder,
   type ResolutionCheck,
-} from "./resolution_check.ts";
+} from "../tests/log/resolution_check.ts";
 import {
   appendWorkloads,
   type BenchConfig,

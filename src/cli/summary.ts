@@ -1,0 +1,91 @@
+/**
+ * The summary of a log as plain JSON (for `GET /queues` and `summary --json`)
+ * and as text (for `summary`).
+ *
+ * @module
+ */
+
+import type { MultiRecordLog } from "../log/multi_record_log.ts";
+import { segmentName } from "../storage/segment_file.ts";
+
+/** One queue in {@linkcode SummaryJson}. */
+export interface QueueSummaryJson {
+  /** The first position held, or `null` when the queue holds no record. */
+  firstPosition: number | null;
+  /** The last position, or `null` if the queue never advanced. */
+  lastPosition: number | null;
+  /** The position the next appended record gets. */
+  nextPosition: number;
+  /** Records held. */
+  recordCount: number;
+  /** Payload bytes held. */
+  payloadBytes: number;
+}
+
+/** A log's summary as plain JSON. */
+export interface SummaryJson {
+  /** The queues, by name, in name order. */
+  queues: Record<string, QueueSummaryJson>;
+  /** The log files, oldest first: name and length in bytes. */
+  files: { name: string; bytes: number }[];
+  /** Retained payload bytes, and the memory limit (`null` if none). */
+  memory: { retainedBytes: number; limitBytes: number | null };
+  /** Damaged frames or records skipped when the log was opened. */
+  corruptionsSkippedOnOpen: number;
+}
+
+/** The summary of `log` as plain JSON values. */
+export function summaryJson(log: MultiRecordLog): SummaryJson {
+  const summary = log.summary();
+  const queues: Record<string, QueueSummaryJson> = {};
+  for (const [name, q] of Object.entries(summary.queues)) {
+    const next = q.end === undefined ? q.start : Math.max(q.start, q.end + 1);
+    queues[name] = {
+      firstPosition: q.recordCount > 0 ? q.start : null,
+      lastPosition: q.end ?? null,
+      nextPosition: next,
+      recordCount: q.recordCount,
+      payloadBytes: q.payloadBytes,
+    };
+  }
+  const limit = log.memoryLimitBytes;
+  return {
+    queues,
+    files: summary.files.map((f) => ({
+      name: segmentName(f.number),
+      bytes: f.bytes,
+    })),
+    memory: {
+      retainedBytes: log.retainedBytes,
+      limitBytes: Number.isFinite(limit) ? limit : null,
+    },
+    corruptionsSkippedOnOpen: summary.recovery.corruptionCount,
+  };
+}
+
+/** The summary as lines of text: one per queue, then one per file. */
+export function formatSummary(summary: SummaryJson): string {
+  const lines: string[] = [];
+  const names = Object.keys(summary.queues);
+  lines.push(names.length === 0 ? "no queues" : `${names.length} queue(s):`);
+  for (const name of names) {
+    const q = summary.queues[name];
+    const range = q.firstPosition === null
+      ? "empty"
+      : `positions ${q.firstPosition}..${q.lastPosition}`;
+    lines.push(
+      `  ${JSON.stringify(name)}: ${range}, ${q.recordCount} record(s), ` +
+        `${q.payloadBytes} byte(s), next position ${q.nextPosition}`,
+    );
+  }
+  lines.push(`${summary.files.length} log file(s):`);
+  for (const file of summary.files) {
+    lines.push(`  ${file.name}: ${file.bytes} bytes`);
+  }
+  if (summary.corruptionsSkippedOnOpen > 0) {
+    lines.push(
+      `${summary.corruptionsSkippedOnOpen} damaged frame(s) or record(s) skipped on open (run verify)`,
+    );
+  }
+  return lines.join("\n") + "\n";
+}

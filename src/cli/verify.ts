@@ -1,0 +1,65 @@
+/**
+ * The `verify` command's text report.
+ *
+ * @module
+ */
+
+import type {
+  BlockReport,
+  FileReport,
+  VerifyReport,
+} from "../log/verify_log.ts";
+
+/**
+ * The report as lines of text: per file, its blocks read, records, and
+ * which blocks are intact; then every damaged block with what is wrong; then
+ * a last line saying whether the log is intact.
+ */
+export function formatVerifyReport(report: VerifyReport): string {
+  const lines: string[] = [];
+  if (report.files.length === 0) lines.push(`${report.dir}: no log files`);
+  for (const file of report.files) {
+    lines.push(fileLine(file));
+    for (const block of file.blocks) {
+      if (block.corruptions.length === 0) continue;
+      lines.push(`  ${blockName(block)}: CORRUPTED`);
+      for (const { offset, reason } of block.corruptions) {
+        lines.push(`    offset ${offset}: ${reason}`);
+      }
+    }
+  }
+  lines.push(
+    report.intact
+      ? `intact: ${report.files.length} file(s), ${report.records} log record(s)`
+      : `CORRUPTED: ${report.corruptionCount} problem(s) in ${
+        report.files.filter((f) => f.corruptionCount > 0).length
+      } file(s); ${report.records} log record(s) intact`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+function fileLine(file: FileReport): string {
+  const damaged = file.blocks.filter((b) => b.corruptions.length > 0).length;
+  const intactBlocks = file.blocks.length - damaged;
+  const parts = [`${file.name} (${file.bytes} bytes):`];
+  if (file.afterEnd) {
+    parts.push("after the end of the log, not read;");
+  } else {
+    parts.push(
+      `${file.blocks.length} block(s) read, ${intactBlocks} intact, ${damaged} corrupted;`,
+      `${file.records} log record(s);`,
+    );
+  }
+  if (file.endOffset !== undefined) {
+    parts.push(`the data ends at offset ${file.endOffset};`);
+  }
+  if (file.partialBlockBytes > 0) {
+    parts.push(`last ${file.partialBlockBytes} byte(s) are a partial block;`);
+  }
+  parts.push(file.corruptionCount === 0 ? "intact" : "CORRUPTED");
+  return parts.join(" ");
+}
+
+function blockName(block: BlockReport): string {
+  return `block ${block.index} (offset ${block.offset})`;
+}

@@ -1,0 +1,323 @@
+import { LogFailedError } from "../errors.ts";
+import {
+  type AdapterFile,
+  type FileAdapter,
+  writeFully,
+} from "../storage/file_adapter.ts";
+import { BLOCK_SIZE, HEADER_SIZE } from "../format/frame.ts";
+import { FrameWriter } from "../format/frame_writer.ts";
+import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
+import { createSegment, segmentName } from "../storage/segment_file.ts";
+
+/** Where the writer starts: the newest log file and the offset to write at. */
+export interface WriterStart {
+  /** The file system. */
+  adapter: FileAdapter;
+  /** The log directory. */
+  dir: string;
+  /** Every log file of the log and its length, oldest first; the last one is written to. */
+  files: Map<number, number>;
+  /** The open newest file. */
+  file: AdapterFile;
+  /** Where in it to write. */
+  offset: number;
+  /**
+   * Where the newest file ends: `segmentBytes`, or more for a file written
+   * with a larger `segmentBytes` that still has room. Default `segmentBytes`.
+   */
+  fileLimit?: number;
+  /** The size at which the log rolls to a new file. */
+  segmentBytes: number;
+}
+
+/** The commits asked for before one write: they share a promise. */
+interface CommitGroup {
+  sync: boolean;
+  removeFilesBelow: number;
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Writes the log: records are laid out as frames synchronously, in call
+ * order, into one pending buffer; a commit (started on the next microtask)
+ * writes the whole buffer with one `write` and, if any commit waiting asked
+ * for it, one `fdatasync`; `writeNow` writes it at once when no commit is
+ * pending or running (once per microtask turn). Everything that arrives
+ * while an `fdatasync` runs shares the next one (group commit). The log
+ * rolls to a new file, fsyncing the old one and the directory, when the
+ * current one reaches `segmentBytes`.
+ *
+ * After a failed write or fsync every pending and later commit rejects with
+ * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.
+ */
+export class LogWriter {
+  readonly #adapter: FileAdapter;
+  readonly #dir: string;
+  readonly #segmentBytes: number;
+  readonly #files: Map<number, number>;
+  readonly #frames: FrameWriter;
+  #file: AdapterFile;
+  #fileNumber: number;
+  #offset: number;
+  #fileLimit: number;
+  // Where the next record laid out will start (ahead of what is written).
+  #encodeNumber: number;
+  #encodeOffset: number;
+  #encodeLimit: number;
+  #next: CommitGroup | undefined;
+  #running = false;
+  // A write was made by `writeNow` since the last microtask checkpoint.
+  #wroteNow = false;
+  readonly #endWriteNow = (): void => {
+    this.#wroteNow = false;
+  };
+  #failed: LogFailedError | undefined;
+  #syncTimer: ReturnType<typeof setTimeout> | undefined;
+
+  /** The file number the last record laid out starts in. */
+  lastRecordFile = 0;
+
+  /** Starts writing where `start` says. */
+  constructor(start: WriterStart) {
+    this.#adapter = start.adapter;
+    this.#dir = start.dir;
+    this.#segmentBytes = start.segmentBytes;
+    this.#files = start.files;
+    this.#file = start.file;
+    this.#fileNumber = Math.max(...start.files.keys());
+    this.#offset = start.offset;
+    this.#fileLimit = start.fileLimit ?? start.segmentBytes;
+    this.#encodeLimit = this.#fileLimit;
+    this.#encodeNumber = this.#fileNumber;
+    this.#encodeOffset = start.offset;
+    this.#frames = new FrameWriter(start.offset);
+  }
+
+  /** The error that failed the log, if a write or fsync failed. */
+  get failed(): LogFailedError | undefined {
+    return this.#failed;
+  }
+
+  /** The log files and their lengths in bytes. */
+  get files(): ReadonlyMap<number, number> {
+    return this.#files;
+  }
+
+  /** The file number records are being added to. */
+  get currentFileNumber(): number {
+    return this.#encodeNumber;
+  }
+
+  /**
+   * Lays out an AppendRecords record of `payloads` at consecutive positions
+   * from `position`, and returns the bytes it took (padding included). Sets
+   * `lastRecordFile` to the file the record starts in. Nothing is written
+   * until {@linkcode LogWriter.commit} or {@linkcode LogWriter.writeNow}.
+   */
+  addAppend(
+    queue: Uint8Array,
+    position: number,
+    payloads: readonly Uint8Array[],
+  ): number {
+    this.#recordStarts();
+    return this.#advance(
+      writeAppendRecord(this.#frames, queue, position, payloads),
+    );
+  }
+
+  /** Lays out a Truncate, Touch or DeleteQueue record; see `addAppend`. */
+  addControl(kind: number, queue: Uint8Array, position: number): number {
+    this.#recordStarts();
+    return this.#advance(
+      writeControlRecord(this.#frames, kind, queue, position),
+    );
+  }
+
+  #recordStarts(): void {
+    const room = BLOCK_SIZE - (this.#encodeOffset % BLOCK_SIZE);
+    const start = this.#encodeOffset + (room < HEADER_SIZE ? room : 0);
+    this.lastRecordFile = this.#encodeNumber +
+      (start >= this.#encodeLimit ? 1 : 0);
+  }
+
+  #advance(bytes: number): number {
+    let offset = this.#encodeOffset + bytes;
+    let number = this.#encodeNumber;
+    let limit = this.#encodeLimit;
+    while (offset >= limit) {
+      offset -= limit;
+      number++;
+      limit = this.#segmentBytes;
+    }
+    this.#encodeNumber = number;
+    this.#encodeOffset = offset;
+    this.#encodeLimit = limit;
+    return bytes;
+  }
+
+  /**
+   * Runs a commit that fsyncs, `delayMs` from now, unless one is already
+   * planned. Used by the `onDelay` policy.
+   */
+  syncLater(delayMs: number): void {
+    if (this.#syncTimer !== undefined || this.#failed) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      this.commit(true).catch(() => {});
+    }, delayMs);
+    unrefTimer(this.#syncTimer);
+  }
+
+  /**
+   * Waits until everything laid out so far is written (and fsynced with
+   * `sync`), then removes the log files below `removeFilesBelow` that are not
+   * the current one. All the commits asked for before the next write share
+   * one promise.
+   */
+  commit(sync: boolean, removeFilesBelow = 0): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#failed);
+    let group = this.#next;
+    if (!group) {
+      let resolve!: () => void;
+      let reject!: (error: unknown) => void;
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      group = this.#next = {
+        sync,
+        removeFilesBelow,
+        promise,
+        resolve,
+        reject,
+      };
+      if (!this.#running) {
+        this.#running = true;
+        queueMicrotask(() => this.#run());
+      }
+    } else {
+      group.sync ||= sync;
+      if (removeFilesBelow > group.removeFilesBelow) {
+        group.removeFilesBelow = removeFilesBelow;
+      }
+    }
+    return group.promise;
+  }
+
+  /**
+   * Writes everything laid out so far at once, without fsync, if that joins
+   * no commit group: none is pending or running, and no other `writeNow`
+   * wrote since the last microtask checkpoint (later appends of the same
+   * turn then share one commit, as with `commit`). Returns whether it wrote.
+   * Throws {@linkcode LogFailedError} if the write fails. An append awaited
+   * one by one is written this way, without the commit's microtask.
+   */
+  writeNow(): boolean {
+    if (this.#running || this.#next || this.#wroteNow || this.#failed) {
+      return false;
+    }
+    this.#wroteNow = true;
+    queueMicrotask(this.#endWriteNow);
+    try {
+      this.#writePending();
+    } catch (error) {
+      this.#fail(error, undefined);
+      throw this.#failed;
+    }
+    return true;
+  }
+
+  /** Closes the current file. Pending commits must have settled. */
+  close(): void {
+    clearTimeout(this.#syncTimer);
+    this.#syncTimer = undefined;
+    this.#file.close();
+  }
+
+  async #run(): Promise<void> {
+    for (let group = this.#next; group; group = this.#next) {
+      this.#next = undefined;
+      try {
+        this.#writePending();
+        if (group.sync) await this.#file.syncData();
+        if (group.removeFilesBelow > 0) {
+          this.#removeFilesBelow(group.removeFilesBelow);
+        }
+      } catch (error) {
+        this.#fail(error, group);
+        return;
+      }
+      group.resolve();
+    }
+    this.#running = false;
+  }
+
+  #writePending(): void {
+    const bytes = this.#frames.take();
+    let done = 0;
+    while (done < bytes.length) {
+      if (this.#offset >= this.#fileLimit) this.#roll();
+      const n = Math.min(
+        bytes.length - done,
+        this.#fileLimit - this.#offset,
+      );
+      const piece = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+      writeFully(this.#file, piece, this.#offset);
+      this.#offset += n;
+      done += n;
+    }
+  }
+
+  #roll(): void {
+    this.#file.syncDataSync();
+    const number = this.#fileNumber + 1;
+    const next = createSegment(
+      this.#adapter,
+      this.#dir,
+      number,
+      this.#segmentBytes,
+    );
+    this.#file.close();
+    this.#file = next;
+    this.#fileNumber = number;
+    this.#offset = 0;
+    this.#fileLimit = this.#segmentBytes;
+    this.#files.set(number, this.#segmentBytes);
+  }
+
+  #removeFilesBelow(below: number): void {
+    const doomed = [...this.#files.keys()]
+      .filter((n) => n < below && n < this.#fileNumber)
+      .sort((a, b) => a - b);
+    if (doomed.length === 0) return;
+    for (const number of doomed) {
+      this.#adapter.remove(`${this.#dir}/${segmentName(number)}`);
+      this.#files.delete(number);
+    }
+    this.#adapter.syncDir(this.#dir);
+  }
+
+  /** Fails the writer: rejects `group` (the running one), then the next. */
+  #fail(error: unknown, group: CommitGroup | undefined): void {
+    this.#failed = error instanceof LogFailedError
+      ? error
+      : new LogFailedError(error);
+    this.#frames.take();
+    group?.reject(this.#failed);
+    this.#next?.reject(this.#failed);
+    this.#next = undefined;
+    this.#running = false;
+  }
+}
+
+/** Lets the process exit while a timer is pending (Deno returns a number, Bun an object). */
+function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
+  if (typeof timer === "number") {
+    // deno-lint-ignore no-explicit-any
+    (globalThis as any).Deno?.unrefTimer?.(timer);
+  } else {
+    (timer as { unref?: () => void }).unref?.();
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * The answers of the ingest server: JSON bodies, errors mapped to statuses,
+ * and records as NDJSON lines.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { HttpError } from "./http_request.ts";
+import type { LogRecord } from "../log/mem_queue.ts";
+
+const encoder = new TextEncoder();
+
+/** A JSON answer (one line). */
+export function jsonResponse(
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Response {
+  return new Response(JSON.stringify(body) + "\n", {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+  });
+}
+
+const STATUS: Record<string, number> = {
+  MissingQueueError: 404,
+  QueueAlreadyExistsError: 409,
+  PositionInPastError: 409,
+  MemoryLimitError: 429,
+  RecordTooLargeError: 413,
+  TruncatedInputError: 400,
+  RangeError: 400,
+  LogClosedError: 503,
+  LogFailedError: 503,
+};
+
+/** An error's name and message. */
+function describeError(
+  error: unknown,
+): { name: string; message: string } {
+  if (error instanceof Error) {
+    return { name: error.name, message: error.message };
+  }
+  return { name: "Error", message: String(error) };
+}
+
+/**
+ * The answer to `error`: a JSON body `{"error": name, "message": …}` plus
+ * `extra`, with the status of an {@linkcode HttpError} or of the library's
+ * error (404 missing queue, 409 existing queue or position in the past with
+ * `nextPosition`, 413 record too large, 400 truncated input, 429 memory limit
+ * with `Retry-After`, 503 log closed or failed); anything else is a 500,
+ * passed to `onError`.
+ */
+export function errorResponse(
+  error: unknown,
+  options: { retryAfter: string; onError: (error: unknown) => void },
+  extra: Record<string, unknown> = {},
+): Response {
+  const { name, message } = describeError(error);
+  const status = error instanceof HttpError
+    ? error.status
+    : STATUS[name] ?? 500;
+  if (status === 500) options.onError(error);
+  const headers = error instanceof HttpError ? { ...error.headers } : {};
+  if (status === 429) headers["retry-after"] = options.retryAfter;
+  const body: Record<string, unknown> = { error: name, message, ...extra };
+  if (name === "PositionInPastError") {
+    body.nextPosition = (error as { nextPosition: number }).nextPosition;
+  }
+  return jsonResponse(status, body, headers);
+}
+
+/** Options of {@linkcode ndjsonRecords}. */
+export interface NdjsonRecordsOptions {
+  /** Ends the stream when aborted. */
+  signal?: AbortSignal;
+  /**
+   * Sends an empty line at once if no record is ready, and then after every
+   * `keepAliveMs` without a record (0: never): so that the answer starts
+   * (some servers send no headers before the first bytes) and idle
+   * connections stay open.
+   */
+  keepAliveMs?: number;
+  /** Called once, when the stream ends (or is cancelled). */
+  onEnd?: () => void;
+}
+
+const NEWLINE = new Uint8Array([0x0a]);
+
+/**
+ * `records` as NDJSON lines `{"position":N,"payload":"<base64>"}`, and empty
+ * keep-alive lines as `options.keepAliveMs` says. Ends when `records` ends,
+ * when `options.signal` aborts, or when the client goes away (the body is
+ * cancelled, which cancels `records`); a read error ends it with a last line
+ * `{"error": name, "message": …}`.
+ */
+export function ndjsonRecords(
+  records: ReadableStream<LogRecord>,
+  options: NdjsonRecordsOptions = {},
+): ReadableStream<Uint8Array> {
+  const { signal, keepAliveMs = 0 } = options;
+  const reader = records.getReader();
+  let ended = false;
+  let started = false;
+  let pending: Promise<ReadableStreamReadResult<LogRecord>> | undefined;
+  const stop = (): void => {
+    reader.cancel().catch(() => {});
+  };
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", stop);
+    options.onEnd?.();
+  };
+  if (signal?.aborted) stop();
+  else signal?.addEventListener("abort", stop);
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        pending ??= reader.read();
+        if (keepAliveMs > 0) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const tick = new Promise<"tick">((resolve) => {
+            timer = setTimeout(
+              () => resolve("tick"),
+              started ? keepAliveMs : 0,
+            );
+          });
+          started = true;
+          const first = await Promise.race([pending, tick]);
+          clearTimeout(timer);
+          if (first === "tick") {
+            controller.enqueue(NEWLINE);
+            return;
+          }
+        }
+        const { done, value } = await pending;
+        pending = undefined;
+        if (done) {
+          end();
+          controller.close();
+          return;
+        }
+        const { position, payload } = value;
+        const base64 = Buffer.from(
+          payload.buffer,
+          payload.byteOffset,
+          payload.byteLength,
+        ).toString("base64");
+        controller.enqueue(
+          encoder.encode(`{"position":${position},"payload":"${base64}"}\n`),
+        );
+      } catch (error) {
+        end();
+        const { name, message } = describeError(error);
+        controller.enqueue(
+          encoder.encode(JSON.stringify({ error: name, message }) + "\n"),
+        );
+        controller.close();
+      }
+    },
+    cancel(reason) {
+      end();
+      return reader.cancel(reason);
+    },
+  }, { highWaterMark: 16 });
+}

@@ -1,0 +1,136 @@
+/**
+ * A byte stream splitter for newline-delimited records (NDJSON and the like).
+ *
+ * @module
+ */
+
+import { RecordTooLargeError } from "../errors.ts";
+
+const LF = 0x0a;
+const CR = 0x0d;
+const EMPTY = new Uint8Array(0);
+
+/** Options for {@linkcode LineSplitStream}. */
+export interface LineSplitStreamOptions {
+  /** Drop empty lines (including a lone `\r\n`) instead of emitting them. Defaults to `true`. */
+  skipEmptyLines?: boolean;
+  /**
+   * The longest line accepted, in bytes, not counting its line ending. A
+   * longer line errors the stream with a {@linkcode RecordTooLargeError}.
+   * Defaults to 16 MiB.
+   */
+  maxRecordBytes?: number;
+}
+
+/**
+ * Splits a byte stream on `\n` into one chunk per line, without the line
+ * ending: a `\r` right before the `\n` is removed too. The last line is emitted
+ * even without a final `\n`; input ending right after a `\n` emits nothing
+ * more.
+ *
+ * Bytes are copied at most once: a line lying within one input chunk is
+ * emitted as a `subarray` view of that chunk (so it shares its `buffer`); only
+ * a line spanning several chunks is copied, once, into a buffer of its exact
+ * size. Do not modify input chunks after writing them.
+ *
+ * @example
+ * ```ts
+ * import { LineSplitStream } from "./line_split_stream.ts";
+ *
+ * const body = new Blob(['{"a":1}\r\n\n{"b":2}']).stream();
+ * const lines: string[] = [];
+ * for await (const line of body.pipeThrough(new LineSplitStream())) {
+ *   lines.push(new TextDecoder().decode(line));
+ * }
+ * // lines: ['{"a":1}', '{"b":2}']
+ * ```
+ */
+export class LineSplitStream extends TransformStream<Uint8Array, Uint8Array> {
+  /**
+   * Builds a splitter.
+   *
+   * @throws {TypeError} If `skipEmptyLines` is given and not a boolean.
+   * @throws {RangeError} If `maxRecordBytes` is not a positive integer.
+   */
+  constructor(options: LineSplitStreamOptions = {}) {
+    const { skipEmptyLines = true, maxRecordBytes = 16 * 1024 * 1024 } =
+      options;
+    if (typeof skipEmptyLines !== "boolean") {
+      throw new TypeError("skipEmptyLines must be a boolean");
+    }
+    if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+      throw new RangeError(
+        `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
+      );
+    }
+
+    // The start of the current line, from earlier chunks.
+    let pieces: Uint8Array[] = [];
+    let pendingBytes = 0;
+
+    // Ends the current line with `tail`, its bytes in the current chunk.
+    const endLine = (
+      tail: Uint8Array,
+      terminated: boolean,
+      controller: TransformStreamDefaultController<Uint8Array>,
+    ): void => {
+      let length = pendingBytes + tail.length;
+      const last = tail.length > 0
+        ? tail[tail.length - 1]
+        : pieces.at(-1)?.at(-1);
+      if (terminated && last === CR) length--;
+      if (length > maxRecordBytes) {
+        throw new RecordTooLargeError(maxRecordBytes);
+      }
+      if (length > 0 || !skipEmptyLines) {
+        controller.enqueue(
+          pieces.length === 0
+            ? tail.subarray(0, length)
+            : join([...pieces, tail], length),
+        );
+      }
+      if (pieces.length > 0) pieces = [];
+      pendingBytes = 0;
+    };
+
+    super({
+      transform(chunk, controller): void {
+        if (!(chunk instanceof Uint8Array)) {
+          throw new TypeError("LineSplitStream accepts only Uint8Array chunks");
+        }
+        let start = 0;
+        let end = chunk.indexOf(LF);
+        while (end !== -1) {
+          endLine(chunk.subarray(start, end), true, controller);
+          start = end + 1;
+          end = chunk.indexOf(LF, start);
+        }
+        if (start === chunk.length) return;
+        const rest = chunk.subarray(start);
+        // A trailing `\r` may still turn out to be part of the line ending.
+        const known = pendingBytes + rest.length - (rest.at(-1) === CR ? 1 : 0);
+        if (known > maxRecordBytes) {
+          throw new RecordTooLargeError(maxRecordBytes);
+        }
+        pieces.push(rest);
+        pendingBytes += rest.length;
+      },
+      flush(controller): void {
+        if (pendingBytes > 0) endLine(EMPTY, false, controller);
+      },
+    });
+  }
+}
+
+/** The first `length` bytes of `parts`: a view if they lie in one part, else one copy. */
+function join(parts: Uint8Array[], length: number): Uint8Array {
+  if (parts[0].length >= length) return parts[0].subarray(0, length);
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const part of parts) {
+    const n = Math.min(part.length, length - offset);
+    out.set(n === part.length ? part : part.subarray(0, n), offset);
+    offset += n;
+  }
+  return out;
+}

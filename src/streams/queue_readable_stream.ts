@@ -1,0 +1,138 @@
+/**
+ * A `ReadableStream` of the records of a queue of a log.
+ *
+ * @module
+ */
+
+import { checkOptionalPosition } from "../log/arguments.ts";
+import type { LogRecord } from "../log/mem_queue.ts";
+import type { MultiRecordLog } from "../log/multi_record_log.ts";
+
+/** Options of {@linkcode createQueueReadable} (`log.readable(queue, options)`). */
+export interface QueueReadableOptions {
+  /** The first position to read (inclusive). Default 0. */
+  from?: number;
+  /** The last position to read (inclusive). Default: no bound. */
+  to?: number;
+  /**
+   * Stay open at the end of the queue and deliver the records appended
+   * later, until `to` is reached, the queue is deleted, the log closes or the
+   * reader cancels. Default `false`: the stream ends at the queue's last
+   * position when it was created.
+   */
+  follow?: boolean;
+  /**
+   * How many records the stream reads ahead of its reader and holds. With 0
+   * a record is taken from the log only when the reader asks for one.
+   * Default 16.
+   */
+  highWaterMark?: number;
+}
+
+const DEFAULT_HIGH_WATER_MARK = 16;
+
+/**
+ * A `ReadableStream` of the records of `queue` of `log` from `options.from`
+ * to `options.to` (both inclusive), in position order, as `range` gives
+ * them: payloads are views of the log's memory, not copies.
+ *
+ * The stream is pull-based: it takes records from the log only as its reader
+ * asks, holding at most `highWaterMark` records read ahead (a count queuing
+ * strategy), so a slow reader holds little. Records truncated before the
+ * stream takes them are skipped: the reader sees a jump in positions (a gap
+ * left by an explicit append position looks the same). Records the stream
+ * already holds (at most `highWaterMark`) are still delivered after a
+ * truncate; with `highWaterMark: 0` none is, as each record is taken from the
+ * log for a waiting read.
+ *
+ * Without `follow`, the stream ends at the queue's last position when it was
+ * created (or at `to`, if lower). With `follow: true` it waits at the end of
+ * the queue and delivers the records appended later as they become visible
+ * (that is, once persisted as the log's policy says), until `to` is reached.
+ * Either way the stream closes, without error, when the queue is deleted or
+ * the log closes; cancelling it stops waiting.
+ *
+ * @throws {MissingQueueError} If the queue does not exist, at once.
+ * @throws {LogClosedError} If the log is closed.
+ * @throws {TypeError | RangeError} On bad options.
+ *
+ * @example Following a queue
+ * ```ts ignore
+ * for await (const { position, payload } of log.readable("q", { follow: true })) {
+ *   console.log(position, new TextDecoder().decode(payload));
+ * }
+ * ```
+ */
+export function createQueueReadable(
+  log: MultiRecordLog,
+  queue: string,
+  options: QueueReadableOptions = {},
+  isCurrent: () => boolean,
+): ReadableStream<LogRecord> {
+  const from = checkOptionalPosition(options.from, "from") ?? 0;
+  let to = checkOptionalPosition(options.to, "to") ?? Infinity;
+  const follow = options.follow ?? false;
+  if (typeof follow !== "boolean") {
+    throw new TypeError(`follow must be a boolean, got ${typeof follow}`);
+  }
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (typeof highWaterMark !== "number" || !(highWaterMark >= 0)) {
+    throw new RangeError(
+      `highWaterMark must be a non-negative number, got ${highWaterMark}`,
+    );
+  }
+  const last = log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
+  if (!follow) to = Math.min(to, last ?? -1);
+
+  let cursor = from;
+  let cancelled = false;
+  // Ends the wait for a change, if the stream is waiting.
+  let wake: (() => void) | undefined;
+
+  const changed = (): Promise<void> =>
+    new Promise((resolve) => {
+      const unsubscribe = log.onChange(() => wake?.());
+      wake = () => {
+        wake = undefined;
+        unsubscribe();
+        resolve();
+      };
+    });
+
+  return new ReadableStream<LogRecord>({
+    async pull(controller): Promise<void> {
+      while (!cancelled) {
+        if (cursor > to || !isCurrent()) {
+          controller.close();
+          return;
+        }
+        const wanted = Math.max(1, controller.desiredSize ?? 1);
+        let count = 0;
+        const range = log.range(queue, {
+          from: cursor,
+          to: to === Infinity ? undefined : to,
+        });
+        for (const record of range) {
+          controller.enqueue(record);
+          cursor = record.position + 1;
+          if (++count >= wanted) break;
+        }
+        if (count > 0) {
+          if (cursor > to) controller.close();
+          return;
+        }
+        // Nothing to deliver now.
+        const end = log.lastPosition(queue);
+        if (!follow || (end !== undefined && end >= to)) {
+          controller.close();
+          return;
+        }
+        await changed();
+      }
+    },
+    cancel(): void {
+      cancelled = true;
+      wake?.();
+    },
+  }, new CountQueuingStrategy({ highWaterMark }));
+}
