@@ -21,6 +21,21 @@ export function parseSegmentName(name: string): number | undefined {
 }
 
 /**
+ * The numbers of the log files in `dir` (names `wal-` and 20 digits), oldest
+ * first. The one place that lists a log's segment files: recovery, `verify`
+ * and the CLI all use it.
+ */
+export function listSegmentNumbers(
+  adapter: FileAdapter,
+  dir: string,
+): number[] {
+  return adapter.listFiles(dir)
+    .map(parseSegmentName)
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b);
+}
+
+/**
  * Creates log file `number` in `dir`, sized to `segmentBytes` (a sparse file
  * of zeros, as the Rust crate does), and makes it and its directory entry
  * durable.
