@@ -5,11 +5,9 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readdirSync } from "node:fs";
 import process from "node:process";
 import { currentRuntime, runtimeCommand } from "../system/crash_writer.ts";
-import {
-  lengthPrefixed,
-  RUST_FIXTURES,
-  withTempDir,
-} from "../support/test_helpers.ts";
+import { lengthPrefixed } from "../support/bytes.ts";
+import { RUST_FIXTURES } from "../support/rust_fixtures.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const CLI = `${ROOT}cli.ts`;

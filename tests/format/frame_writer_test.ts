@@ -4,12 +4,9 @@ import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import { FrameWriter } from "../../src/format/frame_writer.ts";
 import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "../../src/format/frame.ts";
-import {
-  concat,
-  parseFrames,
-  randomBytes,
-  readLog,
-} from "../support/test_helpers.ts";
+import { concat } from "../support/bytes.ts";
+import { parseFrames, readLog } from "../support/read_log.ts";
+import { randomBytes } from "../support/random_bytes.ts";
 
 /** Writes one record of `payload` and returns what `beginRecord`/`endRecord` said. */
 function writeRecord(

@@ -11,12 +11,10 @@ import {
   writeAppendRecord,
   writeControlRecord,
 } from "../../src/format/record.ts";
-import {
-  randomBytes,
-  readLog,
-  recordBytes,
-  utf8,
-} from "../support/test_helpers.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { readLog } from "../support/read_log.ts";
+import { recordBytes } from "../support/log_bytes.ts";
+import { utf8 } from "../support/bytes.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
 /** The record kinds without a body: a queue name and a position. */

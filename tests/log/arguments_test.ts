@@ -12,8 +12,8 @@ import {
   type ArgumentErrorClass,
   rejectsNaming,
   throwsNaming,
-  utf8,
-} from "../support/test_helpers.ts";
+} from "../support/assertions.ts";
+import { utf8 } from "../support/bytes.ts";
 
 const BAD_POSITIONS: [unknown, ArgumentErrorClass][] = [
   [NaN, RangeError],

@@ -11,7 +11,7 @@ import {
   PositionInPastError,
   QueueAlreadyExistsError,
 } from "../../mod.ts";
-import { tick } from "../support/test_helpers.ts";
+import { tick } from "../support/waiting.ts";
 
 const DIR = "/args/wal";
 const SEGMENT_BYTES = 65_536;

@@ -7,16 +7,12 @@ import { errorCode } from "../../src/storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../../src/format/frame.ts";
 import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
 import { createSegment, segmentName } from "../../src/storage/segment_file.ts";
-import {
-  GatedFileAdapter,
-  randomBytes,
-  readLog,
-  text,
-  tick,
-  utf8,
-  waitFor,
-  walNumbers,
-} from "../support/test_helpers.ts";
+import { GatedFileAdapter } from "../support/gated_file_adapter.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { readLog } from "../support/read_log.ts";
+import { text, utf8 } from "../support/bytes.ts";
+import { tick, waitFor } from "../support/waiting.ts";
+import { walNumbers } from "../support/log_state.ts";
 
 const DIR = "/log";
 

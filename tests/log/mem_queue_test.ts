@@ -1,7 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type LogRecord, MemQueue } from "../../src/log/mem_queue.ts";
-import { randomBytes, text, utf8 } from "../support/test_helpers.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { text, utf8 } from "../support/bytes.ts";
 
 function queue(next = 0): MemQueue {
   return new MemQueue("q", utf8("q"), next);

@@ -15,19 +15,14 @@ import {
 } from "../../mod.ts";
 import { BLOCK_SIZE } from "../../src/format/frame.ts";
 import { segmentName } from "../../src/storage/segment_file.ts";
-import {
-  GatedFileAdapter,
-  LogBuilder,
-  randomBytes,
-  readLog,
-  stateOf,
-  text,
-  utf8,
-  waitFor,
-  walNumbers,
-  withTempDir,
-  writeLogFiles,
-} from "../support/test_helpers.ts";
+import { GatedFileAdapter } from "../support/gated_file_adapter.ts";
+import { LogBuilder, writeLogFiles } from "../support/log_bytes.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { readLog } from "../support/read_log.ts";
+import { stateOf, walNumbers } from "../support/log_state.ts";
+import { text, utf8 } from "../support/bytes.ts";
+import { waitFor } from "../support/waiting.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const DIR = "/wal";
 const quiet = { onWarning: () => {} };

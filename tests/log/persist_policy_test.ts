@@ -9,7 +9,7 @@ import { MemoryFileAdapter, MultiRecordLog } from "../../mod.ts";
 import {
   type ArgumentErrorClass,
   throwsNaming,
-} from "../support/test_helpers.ts";
+} from "../support/assertions.ts";
 
 /** Asserts `validatePersistPolicy(value)` throws `type` naming `name`. */
 function rejectsNaming(

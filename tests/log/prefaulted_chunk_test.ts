@@ -6,7 +6,7 @@ import {
   prefaultedChunk,
 } from "../../src/log/prefaulted_chunk.ts";
 import { currentRuntime, runtimeCommand } from "../system/crash_writer.ts";
-import { waitFor } from "../support/test_helpers.ts";
+import { waitFor } from "../support/waiting.ts";
 
 describe("prefaultedChunk", () => {
   it("has nothing for other sizes", () => {

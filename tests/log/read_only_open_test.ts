@@ -11,7 +11,8 @@ import {
 import type { FileAdapter } from "../../src/storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../../src/format/frame.ts";
 import { segmentName } from "../../src/storage/segment_file.ts";
-import { text, utf8, walNumbers } from "../support/test_helpers.ts";
+import { text, utf8 } from "../support/bytes.ts";
+import { walNumbers } from "../support/log_state.ts";
 
 const DIR = "/wal";
 const quiet = { onWarning: (): void => {} };

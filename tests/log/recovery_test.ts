@@ -9,16 +9,14 @@ import { RecordKind } from "../../src/format/record.ts";
 import { segmentName } from "../../src/storage/segment_file.ts";
 import {
   block,
-  concat,
   frameBytes,
   LogBuilder,
-  randomBytes,
   recordBytes,
-  text,
-  utf8,
-  walNumbers,
   writeLogFiles,
-} from "../support/test_helpers.ts";
+} from "../support/log_bytes.ts";
+import { concat, text, utf8 } from "../support/bytes.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { walNumbers } from "../support/log_state.ts";
 
 const DIR = "/wal";
 const SEGMENT = 4 * BLOCK_SIZE;

@@ -14,18 +14,14 @@ import { segmentName } from "../../src/storage/segment_file.ts";
 import { verifyLog } from "../../src/log/verify_log.ts";
 import {
   block,
-  concat,
   frameBytes,
   LogBuilder,
-  parseFrames,
   recordBytes,
-  removeDir,
-  RUST_FIXTURES,
-  rustFixtureJson,
-  tempDir,
-  utf8,
-  withTempDir,
-} from "../support/test_helpers.ts";
+} from "../support/log_bytes.ts";
+import { concat, utf8 } from "../support/bytes.ts";
+import { parseFrames } from "../support/read_log.ts";
+import { removeDir, tempDir, withTempDir } from "../support/temp_dir.ts";
+import { RUST_FIXTURES, rustFixtureJson } from "../support/rust_fixtures.ts";
 
 const PREFIX = "mrecordlog-verify-";
 

@@ -8,11 +8,9 @@ import {
   type ServeIngestOptions,
 } from "../../src/server/ingest_server.ts";
 import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
-import {
-  lengthPrefixed,
-  waitFor,
-  withTempDir,
-} from "../support/test_helpers.ts";
+import { lengthPrefixed } from "../support/bytes.ts";
+import { waitFor } from "../support/waiting.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -15,7 +15,8 @@ import {
   MemoryFileAdapter,
   MultiRecordLog,
 } from "../../mod.ts";
-import { randomBytes, withTempDir } from "../support/test_helpers.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const quiet = { onWarning: () => {} };
 

@@ -4,15 +4,10 @@ import { readFrames } from "../../src/storage/frame_reader.ts";
 import { BLOCK_SIZE, FrameType } from "../../src/format/frame.ts";
 import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
 import { FrameWriter } from "../../src/format/frame_writer.ts";
-import {
-  block,
-  concat,
-  frameBytes,
-  randomBytes,
-  readLog,
-  text,
-  utf8,
-} from "../support/test_helpers.ts";
+import { block, frameBytes } from "../support/log_bytes.ts";
+import { concat, text, utf8 } from "../support/bytes.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { readLog } from "../support/read_log.ts";
 
 const { Full, First, Middle, Last } = FrameType;
 

@@ -7,11 +7,9 @@ import {
   segmentName,
 } from "../../src/storage/segment_file.ts";
 import { MemoryFileAdapter, MultiRecordLog } from "../../mod.ts";
-import {
-  LogBuilder,
-  walNumbers,
-  withTempDir,
-} from "../support/test_helpers.ts";
+import { LogBuilder } from "../support/log_bytes.ts";
+import { walNumbers } from "../support/log_state.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 describe("segment file names", () => {
   it("are wal- and the number as 20 zero-padded digits", () => {

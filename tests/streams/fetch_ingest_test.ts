@@ -7,14 +7,10 @@ import { MemoryLimitError } from "../../src/errors.ts";
 import type { LogRecord } from "../../src/log/mem_queue.ts";
 import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
 import { RecordBatchStream } from "../../src/streams/record_batch_stream.ts";
-import {
-  hex,
-  randomBytes,
-  text,
-  tick,
-  utf8,
-  withTempDir,
-} from "../support/test_helpers.ts";
+import { hex, text, utf8 } from "../support/bytes.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { tick } from "../support/waiting.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 /** Chunk sizes the server cycles through. */
 const CHUNK_SIZES = [7, 1000, 65537];

@@ -3,11 +3,9 @@ import assert from "node:assert/strict";
 import { LengthPrefixDecoderStream } from "../../src/streams/length_prefix_decoder_stream.ts";
 import { LengthPrefixEncoderStream } from "../../src/streams/length_prefix_encoder_stream.ts";
 import { RecordTooLargeError, TruncatedInputError } from "../../src/errors.ts";
-import {
-  lengthPrefixed,
-  mulberry32,
-  pipeChunks,
-} from "../support/test_helpers.ts";
+import { lengthPrefixed } from "../support/bytes.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
+import { pipeChunks } from "../support/pipe_chunks.ts";
 
 /** Frames `records` by hand: u32 LE length, then bytes. */
 function frame(...records: number[][]): Uint8Array {

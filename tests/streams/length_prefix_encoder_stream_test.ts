@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LengthPrefixEncoderStream } from "../../src/streams/length_prefix_encoder_stream.ts";
-import { pipeChunks } from "../support/test_helpers.ts";
+import { pipeChunks } from "../support/pipe_chunks.ts";
 
 describe("LengthPrefixEncoderStream", () => {
   test("emits a u32 LE prefix, then the record itself", async () => {

@@ -2,7 +2,8 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { LineSplitStream } from "../../src/streams/line_split_stream.ts";
 import { RecordTooLargeError } from "../../src/errors.ts";
-import { mulberry32, pipeChunks } from "../support/test_helpers.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
+import { pipeChunks } from "../support/pipe_chunks.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

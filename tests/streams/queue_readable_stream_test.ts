@@ -7,14 +7,10 @@ import {
   MultiRecordLog,
   type OpenOptions,
 } from "../../src/log/multi_record_log.ts";
-import {
-  countListeners,
-  isPending,
-  mulberry32,
-  text,
-  tick,
-  utf8,
-} from "../support/test_helpers.ts";
+import { countListeners } from "../support/log_state.ts";
+import { isPending, tick } from "../support/waiting.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
+import { text, utf8 } from "../support/bytes.ts";
 
 async function openLog(options: OpenOptions = {}): Promise<MultiRecordLog> {
   const log = await MultiRecordLog.open("/wal", {

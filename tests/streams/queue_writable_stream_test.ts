@@ -13,15 +13,10 @@ import {
   type OpenOptions,
 } from "../../src/log/multi_record_log.ts";
 import { RecordBatchStream } from "../../src/streams/record_batch_stream.ts";
-import {
-  countListeners,
-  isPending,
-  readLog,
-  text,
-  tick,
-  utf8,
-  waitFor,
-} from "../support/test_helpers.ts";
+import { countListeners } from "../support/log_state.ts";
+import { isPending, tick, waitFor } from "../support/waiting.ts";
+import { readLog } from "../support/read_log.ts";
+import { text, utf8 } from "../support/bytes.ts";
 
 const DIR = "/wal";
 

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { RecordBatchStream } from "../../src/streams/record_batch_stream.ts";
-import { isPending, tick } from "../support/test_helpers.ts";
+import { isPending, tick } from "../support/waiting.ts";
 
 function record(...bytes: number[]): Uint8Array {
   return new Uint8Array(bytes);

@@ -10,7 +10,7 @@ import {
   MemoryFileAdapter,
   MultiRecordLog,
 } from "../../mod.ts";
-import { xorshiftFill } from "../support/test_helpers.ts";
+import { xorshiftFill } from "../support/random_bytes.ts";
 
 const BLOCK = 32_768;
 const SEGMENT_BYTES = 4 * BLOCK;

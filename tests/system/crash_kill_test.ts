@@ -10,7 +10,7 @@ import {
   otherRuntime,
   runKillIterations,
 } from "./crash_writer.ts";
-import { withTempDir } from "../support/test_helpers.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const TIMEOUT = { timeout: 180_000 };
 

@@ -25,7 +25,9 @@ import process from "node:process";
 import { spawn } from "node:child_process";
 import { writeSync } from "node:fs";
 import { MultiRecordLog } from "../../mod.ts";
-import { mulberry32, tick, xorshiftFill } from "../support/test_helpers.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
+import { tick } from "../support/waiting.ts";
+import { xorshiftFill } from "../support/random_bytes.ts";
 
 /** The queues the writer appends to (created by the parent). */
 export const QUEUES: readonly string[] = ["q0", "q1", "q2"];

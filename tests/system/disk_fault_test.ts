@@ -13,11 +13,9 @@ import {
   MultiRecordLog,
   type OpenOptions,
 } from "../../mod.ts";
-import {
-  GatedFileAdapter,
-  tick,
-  xorshiftFill,
-} from "../support/test_helpers.ts";
+import { GatedFileAdapter } from "../support/gated_file_adapter.ts";
+import { tick } from "../support/waiting.ts";
+import { xorshiftFill } from "../support/random_bytes.ts";
 
 const DIR = "/disk/wal";
 const SEGMENT_BYTES = 65_536;

@@ -10,7 +10,7 @@ import {
   MultiRecordLog,
 } from "../../mod.ts";
 import { type Runtime, spawnWriter } from "./crash_writer.ts";
-import { removeDir, tempDir, withTempDir } from "../support/test_helpers.ts";
+import { removeDir, tempDir, withTempDir } from "../support/temp_dir.ts";
 
 const TIMEOUT = { timeout: 60_000 };
 const RUNTIMES: Runtime[] = ["deno", "bun"];

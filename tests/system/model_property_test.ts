@@ -16,12 +16,9 @@ import {
   QueueAlreadyExistsError,
 } from "../../mod.ts";
 import { defaultFileAdapter } from "../../src/storage/default_file_adapter.ts";
-import {
-  randomBytes,
-  removeDir,
-  tempDir,
-  walNumbers,
-} from "../support/test_helpers.ts";
+import { randomBytes } from "../support/random_bytes.ts";
+import { removeDir, tempDir } from "../support/temp_dir.ts";
+import { walNumbers } from "../support/log_state.ts";
 
 const SEED = Number(process.env.MRECORDLOG_SEED ?? 20_240_611);
 const QUEUES = ["a", "b", "c"];

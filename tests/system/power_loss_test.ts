@@ -21,7 +21,9 @@ import {
   MultiRecordLog,
   type PersistPolicy,
 } from "../../mod.ts";
-import { mulberry32, tick, xorshiftFill } from "../support/test_helpers.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
+import { tick } from "../support/waiting.ts";
+import { xorshiftFill } from "../support/random_bytes.ts";
 
 const DIR = "/db/wal";
 const TIMEOUT = { timeout: 120_000 };

@@ -5,12 +5,8 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { MultiRecordLog } from "../../mod.ts";
-import {
-  removeDir,
-  rustFixtureJson,
-  rustFixtureNames,
-  tempDir,
-} from "../support/test_helpers.ts";
+import { removeDir, tempDir } from "../support/temp_dir.ts";
+import { rustFixtureJson, rustFixtureNames } from "../support/rust_fixtures.ts";
 
 const names = rustFixtureNames();
 

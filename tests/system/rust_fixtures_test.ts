@@ -2,13 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, readdirSync } from "node:fs";
 import { MultiRecordLog } from "../../mod.ts";
+import { removeDir, tempDir } from "../support/temp_dir.ts";
 import {
-  removeDir,
   RUST_FIXTURES,
   rustFixtureJson,
   rustFixtureNames,
-  tempDir,
-} from "../support/test_helpers.ts";
+} from "../support/rust_fixtures.ts";
 
 const names = rustFixtureNames();
 

@@ -22,7 +22,7 @@ import {
   emptyKillStats,
   runKillIterations,
 } from "./crash_writer.ts";
-import { withTempDir } from "../support/test_helpers.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 
 const seconds = Number(process.env.SOAK_SECONDS ?? "300");
 if (!(seconds > 0)) {
