@@ -5,8 +5,22 @@
  * @module
  */
 
-import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { RecordBatchStream } from "./record_batch_stream.ts";
+import type { QueueWritableOptions } from "./queue_writable_stream.ts";
+
+/**
+ * What {@linkcode ingestStream} needs of a log (a `MultiRecordLog` has it):
+ * a queue's writable stream, and the memory limit to size batches by.
+ */
+export interface IngestLog {
+  /** Retained bytes past which appends wait (`Infinity` if none). */
+  readonly memoryLimitBytes: number;
+  /** A `WritableStream` into the queue, as `MultiRecordLog.writable`. */
+  writable(
+    queue: string,
+    options?: QueueWritableOptions,
+  ): WritableStream<Uint8Array | Uint8Array[]>;
+}
 
 /** What {@linkcode ingestStream} persisted. */
 export interface IngestOutcome {
@@ -49,7 +63,7 @@ export interface IngestStreamOptions {
  * ```
  */
 export async function ingestStream(
-  log: MultiRecordLog,
+  log: IngestLog,
   queue: string,
   input: ReadableStream<Uint8Array>,
   options: IngestStreamOptions,
@@ -90,7 +104,7 @@ export async function ingestStream(
 }
 
 /** Batches of at most 1 MiB, and well below the memory limit. */
-function batchBytes(log: MultiRecordLog): number {
+function batchBytes(log: IngestLog): number {
   const limit = log.memoryLimitBytes;
   return Math.max(1, Math.min(1024 * 1024, Math.floor(limit / 8)));
 }

@@ -6,7 +6,7 @@
 
 import { checkOptionalPosition } from "../log/arguments.ts";
 import type { LogRecord } from "../log/mem_queue.ts";
-import type { MultiRecordLog } from "../log/multi_record_log.ts";
+import type { QueueLog } from "./queue_log.ts";
 
 /** Options of {@linkcode createQueueReadable} (`log.readable(queue, options)`). */
 export interface QueueReadableOptions {
@@ -64,7 +64,7 @@ const DEFAULT_HIGH_WATER_MARK = 16;
  * ```
  */
 export function createQueueReadable(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   options: QueueReadableOptions = {},
   isCurrent: () => boolean,

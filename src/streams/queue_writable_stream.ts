@@ -15,7 +15,7 @@ import {
   MissingQueueError,
   PositionInPastError,
 } from "../errors.ts";
-import type { MultiRecordLog } from "../log/multi_record_log.ts";
+import type { QueueLog } from "./queue_log.ts";
 
 /** Options of {@linkcode createQueueWritable} (`log.writable(queue, options)`). */
 export interface QueueWritableOptions {
@@ -95,7 +95,7 @@ export interface QueueWritableOptions {
  * ```
  */
 export function createQueueWritable(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   options: QueueWritableOptions = {},
   isCurrent: () => boolean,
@@ -184,7 +184,7 @@ function checkHighWaterMark(value: unknown): number {
 
 /** Why the stream cannot go on: the log closed or the queue is gone. */
 function goneError(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   isCurrent: () => boolean,
 ): Error | undefined {
@@ -205,7 +205,7 @@ function toPayloads(chunk: unknown): Uint8Array[] {
  * them differs from the record the queue holds at its position.
  */
 function replayed(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   start: number,
   payloads: Uint8Array[],
@@ -232,7 +232,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** Appends, waiting at the memory limit until there is room (or the timeout). */
 async function appendWhenRoom(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   isCurrent: () => boolean,
   position: number | undefined,
@@ -264,7 +264,7 @@ async function appendWhenRoom(
  * `error` at `deadline`, and with the abort reason if `signal` aborts.
  */
 function waitForRoom(
-  log: MultiRecordLog,
+  log: QueueLog,
   queue: string,
   isCurrent: () => boolean,
   bytes: number,
