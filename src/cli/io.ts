@@ -56,6 +56,21 @@ export function printError(line: string): void {
   writeSync(2, line + "\n");
 }
 
+/** Writes `warning: <message>` to stderr: the log's `onWarning`. */
+export function printWarning(message: string): void {
+  printError(`warning: ${message}`);
+}
+
+/** Writes `text` to stdout; resolves once it is handed over. */
+export async function print(text: string): Promise<void> {
+  const writer = stdoutStream().getWriter();
+  try {
+    await writer.write(new TextEncoder().encode(text));
+  } finally {
+    writer.releaseLock();
+  }
+}
+
 /**
  * A progress line on stderr, redrawn in place at most every 100 ms. It is
  * shown only when stderr is a terminal, or when the environment variable

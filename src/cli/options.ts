@@ -1,12 +1,14 @@
 /**
- * Parsers of command-line values: positions, byte sizes, persist policies.
- * Each raises {@linkcode UsageError} on bad input. The ingest server's query
- * parameters take positions the same way (`src/http_request.ts`).
+ * Parsers of command-line values: positions, byte sizes, persist policies,
+ * and the options of a command by type. Each raises {@linkcode UsageError}
+ * on bad input.
  *
  * @module
  */
 
+import type { Flags } from "./command.ts";
 import type { PersistPolicy } from "../log/persist_policy.ts";
+import { parsePositionText } from "../wire/position_text.ts";
 
 /** A mistake in how the tool was called: exit code 2. */
 export class UsageError extends Error {
@@ -17,17 +19,16 @@ export class UsageError extends Error {
   }
 }
 
-/** A position: a non-negative integer below 2^53. */
+/**
+ * A position: a non-negative integer below 2^53, written as the HTTP
+ * server's query parameters take it ({@linkcode parsePositionText}).
+ */
 export function parsePosition(value: string, name: string): number {
-  const number = Number(value);
-  if (!/^[0-9]{1,16}$/.test(value) || !Number.isSafeInteger(number)) {
-    throw new UsageError(
-      `${name} must be a non-negative integer below 2^53, got ${
-        JSON.stringify(value)
-      }`,
-    );
+  try {
+    return parsePositionText(value, name);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
   }
-  return number;
 }
 
 /** An optional position. */
@@ -81,4 +82,16 @@ export function parsePolicy(value: string): PersistPolicy {
       JSON.stringify(value)
     }`,
   );
+}
+
+/** The value of the string option `--name`, if given. */
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === "string" ? value : undefined;
+}
+
+/** The byte size given as option `--name` ({@linkcode parseByteSize}), if given. */
+export function byteSizeFlag(flags: Flags, name: string): number | undefined {
+  const value = stringFlag(flags, name);
+  return value === undefined ? undefined : parseByteSize(value, `--${name}`);
 }

@@ -8,9 +8,13 @@
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { queueNameBytes } from "../log/arguments.ts";
-import { parseOptionalPosition } from "../cli/options.ts";
-import { LengthPrefixDecoderStream } from "../streams/length_prefix_decoder_stream.ts";
-import { LineSplitStream } from "../streams/line_split_stream.ts";
+import {
+  framingOfContentType,
+  isRecordFraming,
+  mediaType,
+  recordSplitStream,
+} from "../streams/record_framing.ts";
+import { parsePositionText } from "../wire/position_text.ts";
 
 /** An error answered with its HTTP status, headers and a JSON body. */
 export class HttpError extends Error {
@@ -119,14 +123,15 @@ function badQuery(message: string): HttpError {
 
 /**
  * An optional position parameter: digits, below 2^53, as the command line
- * takes them ({@linkcode parseOptionalPosition}); a 400 otherwise.
+ * takes them ({@linkcode parsePositionText}); a 400 otherwise.
  */
 export function parsePositionParam(
   value: string | undefined,
   name: string,
 ): number | undefined {
+  if (value === undefined) return undefined;
   try {
-    return parseOptionalPosition(value, name);
+    return parsePositionText(value, name);
   } catch (error) {
     throw new HttpError(400, "BadPosition", (error as Error).message);
   }
@@ -142,47 +147,35 @@ export function parseBooleanParam(
   throw badQuery(`${name} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-const NDJSON_TYPES = [
-  "",
-  "application/x-ndjson",
-  "application/ndjson",
-  "application/jsonl",
-  "text/plain",
-];
-
 /**
  * The framing transform of a request body: `format` (`ndjson` or
- * `length-prefixed`) if given, else by content type: NDJSON (or none) splits
- * lines, `application/octet-stream` reads u32 little-endian length prefixes;
- * any other type is a 415.
+ * `length-prefixed`) if given, else by content type
+ * ({@linkcode framingOfContentType}): NDJSON (or none) splits lines,
+ * `application/octet-stream` reads u32 little-endian length prefixes; any
+ * other type is a 415.
  */
 export function bodyFraming(
   request: Request,
   format: string | undefined,
   maxRecordBytes: number,
 ): TransformStream<Uint8Array, Uint8Array> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]
-    .trim().toLowerCase();
-  const kind = format ??
-    (type === "application/octet-stream"
-      ? "length-prefixed"
-      : NDJSON_TYPES.includes(type)
-      ? "ndjson"
-      : undefined);
-  if (kind === "ndjson") return new LineSplitStream({ maxRecordBytes });
-  if (kind === "length-prefixed") {
-    return new LengthPrefixDecoderStream({ maxRecordBytes });
-  }
-  if (format !== undefined) {
+  if (format !== undefined && !isRecordFraming(format)) {
     throw badQuery(
       `format must be ndjson or length-prefixed, got ${JSON.stringify(format)}`,
     );
   }
-  throw new HttpError(
-    415,
-    "UnsupportedMediaType",
-    `Content-Type ${type} is not supported: use application/x-ndjson, or application/octet-stream for u32 little-endian length-prefixed records`,
-  );
+  const contentType = request.headers.get("content-type");
+  const framing = format ?? framingOfContentType(contentType);
+  if (framing === undefined) {
+    throw new HttpError(
+      415,
+      "UnsupportedMediaType",
+      `Content-Type ${
+        mediaType(contentType)
+      } is not supported: use application/x-ndjson, or application/octet-stream for u32 little-endian length-prefixed records`,
+    );
+  }
+  return recordSplitStream(framing, { maxRecordBytes });
 }
 
 /** The 413 of a body over `maxBodyBytes`. */

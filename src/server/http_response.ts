@@ -5,9 +5,9 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { HttpError } from "./http_request.ts";
 import type { LogRecord } from "../log/mem_queue.ts";
+import { encodeRecordLine } from "../wire/record_line.ts";
 
 const encoder = new TextEncoder();
 
@@ -143,15 +143,7 @@ export function ndjsonRecords(
           controller.close();
           return;
         }
-        const { position, payload } = value;
-        const base64 = Buffer.from(
-          payload.buffer,
-          payload.byteOffset,
-          payload.byteLength,
-        ).toString("base64");
-        controller.enqueue(
-          encoder.encode(`{"position":${position},"payload":"${base64}"}\n`),
-        );
+        controller.enqueue(encodeRecordLine(value));
       } catch (error) {
         end();
         const { name, message } = describeError(error);

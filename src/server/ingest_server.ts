@@ -21,7 +21,7 @@ import {
 } from "./http_request.ts";
 import { errorResponse, jsonResponse, ndjsonRecords } from "./http_response.ts";
 import { ingestStream } from "../streams/ingest_stream.ts";
-import { summaryJson } from "../cli/summary.ts";
+import { summaryJson } from "../wire/summary_json.ts";
 import { MissingQueueError } from "../errors.ts";
 import { MultiRecordLog, type OpenOptions } from "../log/multi_record_log.ts";
 

@@ -1,10 +1,29 @@
 /**
- * A stream that frames records with a u32 little-endian length prefix.
+ * Framing records with a u32 little-endian length prefix: the prefix, and a
+ * stream that puts it before each record.
  *
  * @module
  */
 
 const MAX_U32 = 0xffff_ffff;
+
+/**
+ * The 4-byte prefix of a record of `length` bytes: `length` as a u32,
+ * little-endian. The one encoding of the prefix, for the stream below and
+ * for writers that frame records themselves (the command line's `read`).
+ *
+ * @throws {RangeError} If `length` does not fit in a u32.
+ */
+export function encodeLengthPrefix(length: number): Uint8Array {
+  if (length > MAX_U32) {
+    throw new RangeError(
+      `Record of ${length} bytes exceeds the u32 length prefix maximum of ${MAX_U32}`,
+    );
+  }
+  const prefix = new Uint8Array(4);
+  new DataView(prefix.buffer).setUint32(0, length, true);
+  return prefix;
+}
 
 /**
  * Frames each input chunk (one record) as a u32 little-endian byte length
@@ -35,16 +54,8 @@ export class LengthPrefixEncoderStream
             "LengthPrefixEncoderStream accepts only Uint8Array chunks",
           );
         }
-        const length = record.byteLength;
-        if (length > MAX_U32) {
-          throw new RangeError(
-            `Record of ${length} bytes exceeds the u32 length prefix maximum of ${MAX_U32}`,
-          );
-        }
-        const prefix = new Uint8Array(4);
-        new DataView(prefix.buffer).setUint32(0, length, true);
-        controller.enqueue(prefix);
-        if (length > 0) controller.enqueue(record);
+        controller.enqueue(encodeLengthPrefix(record.byteLength));
+        if (record.byteLength > 0) controller.enqueue(record);
       },
     });
   }

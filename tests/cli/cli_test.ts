@@ -77,8 +77,28 @@ describe("cli", () => {
     assert.match(ok(cli(["verify", "-h"])).out, /Exit code 0/);
     assert.equal(cli([]).status, 2);
     assertFails(cli(["frobnicate"]), 2, /unknown command "frobnicate"/);
-    assertFails(cli(["read", "/tmp"]), 2, /expected DIR QUEUE/);
-    assertFails(cli(["summary", "a", "b"]), 2, /expected DIR/);
+    // Which commands take the lock, from the commands themselves.
+    assert.match(help.out, /^summary, read and verify take no lock/m);
+    assert.match(ok(cli(["summary", "--help"])).out, /Takes no lock/);
+    assert.match(
+      ok(cli(["append", "--help"])).out,
+      /Takes the log directory's lock/,
+    );
+    assertFails(
+      cli(["read", "/tmp"]),
+      2,
+      /expected 2 arguments, DIR \(the log directory\) and QUEUE \(the queue's name\), got 1 \(see read --help\)$/,
+    );
+    assertFails(
+      cli(["summary", "a", "b"]),
+      2,
+      /expected 1 argument, DIR \(the log directory\), got 2/,
+    );
+    assertFails(
+      cli(["serve", "a", "b"]),
+      2,
+      /expected at most 1 argument, DIR/,
+    );
     assertFails(cli(["read", "d", "q", "--nope"]), 2, /--nope/);
     assertFails(cli(["read", "d", "q", "--from", "x"]), 2, /--from must be/);
     assertFails(cli(["read", "d", "q", "--format", "xml"]), 2, /--format/);

@@ -1,6 +1,7 @@
 /**
- * The summary of a log as plain JSON (for `GET /queues` and `summary --json`)
- * and as text (for `summary`).
+ * A log's summary as plain JSON: what the HTTP server's `GET /queues` answers
+ * and the command line's `summary --json` prints (and `summary` shows as
+ * text).
  *
  * @module
  */
@@ -61,31 +62,4 @@ export function summaryJson(log: MultiRecordLog): SummaryJson {
     },
     corruptionsSkippedOnOpen: summary.recovery.corruptionCount,
   };
-}
-
-/** The summary as lines of text: one per queue, then one per file. */
-export function formatSummary(summary: SummaryJson): string {
-  const lines: string[] = [];
-  const names = Object.keys(summary.queues);
-  lines.push(names.length === 0 ? "no queues" : `${names.length} queue(s):`);
-  for (const name of names) {
-    const q = summary.queues[name];
-    const range = q.firstPosition === null
-      ? "empty"
-      : `positions ${q.firstPosition}..${q.lastPosition}`;
-    lines.push(
-      `  ${JSON.stringify(name)}: ${range}, ${q.recordCount} record(s), ` +
-        `${q.payloadBytes} byte(s), next position ${q.nextPosition}`,
-    );
-  }
-  lines.push(`${summary.files.length} log file(s):`);
-  for (const file of summary.files) {
-    lines.push(`  ${file.name}: ${file.bytes} bytes`);
-  }
-  if (summary.corruptionsSkippedOnOpen > 0) {
-    lines.push(
-      `${summary.corruptionsSkippedOnOpen} damaged frame(s) or record(s) skipped on open (run verify)`,
-    );
-  }
-  return lines.join("\n") + "\n";
 }
