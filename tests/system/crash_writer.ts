@@ -1,8 +1,8 @@
 /**
  * The child process of the crash tests, and the parent's side of them.
  *
- * As a program (`deno run -A tests/_crash_writer.ts MODE DIR ...` or
- * `bun tests/_crash_writer.ts MODE DIR ...`):
+ * As a program (`deno run -A tests/system/crash_writer.ts MODE DIR ...` or
+ * `bun tests/system/crash_writer.ts MODE DIR ...`):
  *
  * - `write DIR POLICY EPOCH SEED`: opens the log in DIR with
  *   `{ kind: "always", action: POLICY }` and 64 KiB files, prints `ready`,
@@ -15,15 +15,16 @@
  *
  * As a module: {@linkcode runKillIterations}, the loop that spawns writers,
  * kills them with SIGKILL and checks the log; used by
- * `tests/crash_kill_test.ts` and `tests/soak.ts`. The file name starts with
- * `_` so that neither `deno test` nor `bun test` takes it for a test.
+ * `crash_kill_test.ts`, `lock_process_test.ts` and `soak.ts`. Its name does
+ * not end in `_test` so that neither `deno test` nor `bun test` takes it for
+ * a test.
  *
  * @module
  */
 
 import process from "node:process";
 import { spawn } from "node:child_process";
-import { writeSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { MultiRecordLog } from "../../mod.ts";
 import { mulberry32 } from "../../src/testing/mulberry32.ts";
 import { tick } from "../support/waiting.ts";
@@ -61,6 +62,19 @@ export function runtimeCommand(runtime: Runtime): string[] {
     ? process.execPath
     : `${REPO}node_modules/.bin/${runtime}`;
   return runtime === "deno" ? [exe, "run", "-A"] : [exe];
+}
+
+/**
+ * Why `runtime` cannot be spawned here, or `undefined` if it can. The running
+ * runtime always can; the other one is run from `node_modules/.bin/`, which
+ * holds both once `npm ci` ran (as in CI), and may be missing otherwise:
+ * tests that need it then skip, saying so.
+ */
+export function missingRuntime(runtime: Runtime): string | undefined {
+  if (runtime === currentRuntime()) return undefined;
+  const exe = `${REPO}node_modules/.bin/${runtime}`;
+  if (existsSync(exe)) return undefined;
+  return `${runtime} is not installed at ${exe} (npm ci installs it)`;
 }
 
 /** The command line that runs this script under `runtime`, quietly. */

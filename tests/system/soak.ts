@@ -1,13 +1,13 @@
 /**
  * The long soak of the process-crash test: writers under Deno and Bun are
  * killed with SIGKILL at random moments for `SOAK_SECONDS` seconds (default
- * 300), and after each kill the log is checked (see `_crash_writer.ts`).
+ * 300), and after each kill the log is checked (see `crash_writer.ts`).
  * Rounds of up to 200 kills each use a fresh directory; every fifth round
  * runs under `always/flush`, the others under `always/fsync`.
  *
  * ```sh
- * SOAK_SECONDS=600 deno run -A tests/soak.ts
- * SOAK_SECONDS=600 bun tests/soak.ts
+ * SOAK_SECONDS=600 deno run -A tests/system/soak.ts
+ * SOAK_SECONDS=600 bun tests/system/soak.ts
  * ```
  *
  * Prints the kills and records checked, and exits with status 1 on the first
@@ -20,6 +20,8 @@ import process from "node:process";
 import {
   currentRuntime,
   emptyKillStats,
+  missingRuntime,
+  otherRuntime,
   runKillIterations,
 } from "./crash_writer.ts";
 import { withTempDir } from "../support/temp_dir.ts";
@@ -27,6 +29,11 @@ import { withTempDir } from "../support/temp_dir.ts";
 const seconds = Number(process.env.SOAK_SECONDS ?? "300");
 if (!(seconds > 0)) {
   console.error(`SOAK_SECONDS must be a positive number, got ${seconds}`);
+  process.exit(2);
+}
+const missing = missingRuntime(otherRuntime());
+if (missing !== undefined) {
+  console.error(`soak needs Deno and Bun: ${missing}`);
   process.exit(2);
 }
 const seed = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
