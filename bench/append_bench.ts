@@ -10,9 +10,9 @@
  * @module
  */
 
-import { appendSuite } from "./append_suite.ts";
-import { denoBackend } from "./deno_backend.ts";
-import { denoBenchDriver } from "./deno_driver.ts";
-import { benchConfig } from "./workloads.ts";
+import { appendSuite } from "./lib/append_suite.ts";
+import { denoBackend } from "./lib/deno_backend.ts";
+import { denoBenchDriver } from "./lib/deno_driver.ts";
+import { benchConfig } from "./lib/workloads.ts";
 
 await appendSuite(denoBenchDriver, denoBackend, benchConfig());

@@ -14,12 +14,12 @@
  */
 
 import process from "node:process";
-import { appendSuite } from "./append_suite.ts";
-import { bunBackend } from "./bun_backend.ts";
-import { loopDriver } from "./driver.ts";
-import { memorySuite } from "./memory_suite.ts";
-import { recoverySuite } from "./recovery_suite.ts";
-import { benchConfig } from "./workloads.ts";
+import { appendSuite } from "./lib/append_suite.ts";
+import { bunBackend } from "./lib/bun_backend.ts";
+import { loopDriver } from "./lib/driver.ts";
+import { memorySuite } from "./lib/memory_suite.ts";
+import { recoverySuite } from "./lib/recovery_suite.ts";
+import { benchConfig } from "./lib/workloads.ts";
 
 const backend = await bunBackend();
 const config = benchConfig();

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { denoBackend } from "./deno_backend.ts";
-import { memorySuite } from "./memory_suite.ts";
-import { benchConfig } from "./workloads.ts";
+import { denoBackend } from "./lib/deno_backend.ts";
+import { memorySuite } from "./lib/memory_suite.ts";
+import { benchConfig } from "./lib/workloads.ts";
 
 memorySuite(denoBackend, benchConfig());

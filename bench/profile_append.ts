@@ -13,9 +13,9 @@
  */
 
 import process from "node:process";
-import { runIteration } from "./contenders.ts";
-import { appendWorkloads, benchConfig } from "./workloads.ts";
-import type { Backend } from "./backend.ts";
+import { runIteration } from "./lib/contenders.ts";
+import { appendWorkloads, benchConfig } from "./lib/workloads.ts";
+import type { Backend } from "./lib/backend.ts";
 
 const config = benchConfig();
 const id = process.argv[2];

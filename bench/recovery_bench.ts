@@ -10,9 +10,9 @@
  * @module
  */
 
-import { denoBackend } from "./deno_backend.ts";
-import { denoBenchDriver } from "./deno_driver.ts";
-import { recoverySuite } from "./recovery_suite.ts";
-import { benchConfig } from "./workloads.ts";
+import { denoBackend } from "./lib/deno_backend.ts";
+import { denoBenchDriver } from "./lib/deno_driver.ts";
+import { recoverySuite } from "./lib/recovery_suite.ts";
+import { benchConfig } from "./lib/workloads.ts";
 
 await recoverySuite(denoBenchDriver, denoBackend, benchConfig());

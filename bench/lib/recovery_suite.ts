@@ -8,7 +8,7 @@
  */
 
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { MultiRecordLog } from "../mod.ts";
+import { MultiRecordLog } from "../../mod.ts";
 import type { Backend } from "./backend.ts";
 import { randomPayloads } from "./contenders.ts";
 import type { Driver, TimingHooks } from "./driver.ts";

@@ -23,10 +23,6 @@ import {
   targetTable,
 } from "./report.ts";
 import {
-  checkResolutionOrder,
-  type ResolutionCheck,
-} from "../tests/log/resolution_check.ts";
-import {
   appendWorkloads,
   type BenchConfig,
   type Durability,
@@ -36,8 +32,9 @@ import {
 } from "./workloads.ts";
 
 /**
- * Checks the resolution order (untimed), measures every append workload with
- * `driver`, then prints the ratio table and the targets.
+ * Measures every append workload with `driver`, then prints the ratio table
+ * and the targets. (That no append resolves before its bytes were written is
+ * a test: `tests/log/resolution_test.ts`.)
  */
 export async function appendSuite(
   driver: Driver,
@@ -45,8 +42,6 @@ export async function appendSuite(
   config: BenchConfig,
 ): Promise<void> {
   const workloads = appendWorkloads(config);
-  // Untimed: 1,000 in flight, each append resolves after its bytes were written.
-  const early = await checkResolutionOrder(config.tmpRoot);
   const results = new Results();
   for (const { workload, measurements } of measurementPlan(workloads)) {
     for (const m of measurements) {
@@ -70,7 +65,7 @@ export async function appendSuite(
         config.quick ? "; BENCH_QUICK" : ""
       }.`,
       appendTable(workloads, results),
-      targetTable(appendTargets(workloads, results, early)),
+      targetTable(appendTargets(workloads, results)),
       ...(config.verbose ? [results.dump()] : []),
     ]));
   });
@@ -128,17 +123,12 @@ const TARGETS: readonly [string, Durability, number, number, Mode, Baseline, num
   ["always/fsync, 256 B, 1,000 in flight, vs floor in >= 1 MiB chunks", "fsync", 256, 1, "inflight", "floorChunked", 0.5],
 ];
 
-/**
- * The append targets of issue 4, from the figures of this run; with
- * `early`, the number of appends (of 1,000 in flight) that resolved before
- * their bytes were written.
- */
+/** The append targets of issue 4, from the figures of this run. */
 export function appendTargets(
   workloads: readonly Workload[],
   results: Results,
-  early?: ResolutionCheck,
 ): TargetCheck[] {
-  const checks: TargetCheck[] = TARGETS.map(
+  return TARGETS.map(
     ([name, durability, bytes, batch, mode, baseline, goal]) => {
       const id = workloadId(durability, bytes, batch, 1, mode);
       const w = workloads.find((w) => w.id === id);
@@ -148,15 +138,4 @@ export function appendTargets(
       return { name, measured, goal, direction: ">=" };
     },
   );
-  if (early !== undefined) {
-    checks.splice(4, 0, {
-      name:
-        `always/flush, 256 B, 1,000 in flight: appends resolved before their bytes were written (of ${early.appends})`,
-      measured: early.early,
-      goal: 0,
-      direction: "<=",
-      unit: "count",
-    });
-  }
-  return checks;
 }

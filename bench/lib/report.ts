@@ -83,8 +83,6 @@ export interface TargetCheck {
   goal: number;
   /** `">="`: at least the goal; `"<="`: at most. */
   direction: ">=" | "<=";
-  /** `"ratio"` (default) prints `1.23x`; `"count"` prints the number. */
-  unit?: "ratio" | "count";
 }
 
 /** The targets as a table with a met / not met verdict each. */
@@ -101,15 +99,14 @@ export function targetTable(checks: readonly TargetCheck[]): string {
       : "NOT MET";
     const measured = c.measured === undefined
       ? "-"
-      : c.unit === "count"
-      ? String(c.measured)
       // Three decimals near 1, so that a miss never prints as the goal.
       : c.measured < 10
       ? `${c.measured.toFixed(3)}x`
       : formatRatio(c.measured);
-    const goal = c.unit === "count" ? String(c.goal) : formatRatio(c.goal);
     lines.push(
-      `| ${c.name} | ${measured} | ${c.direction} ${goal} | ${verdict} |`,
+      `| ${c.name} | ${measured} | ${c.direction} ${
+        formatRatio(c.goal)
+      } | ${verdict} |`,
     );
   }
   return lines.join("\n");

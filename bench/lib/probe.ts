@@ -18,7 +18,7 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import process from "node:process";
-import { MultiRecordLog } from "../mod.ts";
+import { MultiRecordLog } from "../../mod.ts";
 import type { Backend } from "./backend.ts";
 
 /** What the probe prints. */

@@ -10,7 +10,7 @@
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { setImmediate } from "node:timers";
-import { MultiRecordLog } from "../mod.ts";
+import { MultiRecordLog } from "../../mod.ts";
 import type { Backend } from "./backend.ts";
 import type { TimingHooks } from "./driver.ts";
 import type { BenchConfig, Workload } from "./workloads.ts";
