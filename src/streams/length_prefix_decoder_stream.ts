@@ -57,70 +57,108 @@ export class LengthPrefixDecoderStream
       );
     }
 
-    // A length prefix split across chunks.
-    const prefix = new Uint8Array(4);
-    let prefixBytes = 0;
-    // A record split across chunks, and how much of it has arrived.
-    let record: Uint8Array | undefined;
-    let recordBytes = 0;
-
-    super({
-      transform(chunk, controller): void {
-        if (!(chunk instanceof Uint8Array)) {
-          throw new TypeError(
-            "LengthPrefixDecoderStream accepts only Uint8Array chunks",
-          );
-        }
-        let offset = 0;
-        while (offset < chunk.length) {
-          if (record === undefined) {
-            let length: number;
-            if (prefixBytes === 0 && chunk.length - offset >= 4) {
-              length = readU32(chunk, offset);
-              offset += 4;
-            } else {
-              const n = Math.min(4 - prefixBytes, chunk.length - offset);
-              prefix.set(chunk.subarray(offset, offset + n), prefixBytes);
-              prefixBytes += n;
-              offset += n;
-              if (prefixBytes < 4) return;
-              prefixBytes = 0;
-              length = readU32(prefix, 0);
-            }
-            if (length > maxRecordBytes) {
-              throw new RecordTooLargeError(maxRecordBytes, length);
-            }
-            if (chunk.length - offset >= length) {
-              controller.enqueue(chunk.subarray(offset, offset + length));
-              offset += length;
-              continue;
-            }
-            record = new Uint8Array(length);
-            recordBytes = 0;
-          }
-          const n = Math.min(
-            record.length - recordBytes,
-            chunk.length - offset,
-          );
-          record.set(chunk.subarray(offset, offset + n), recordBytes);
-          recordBytes += n;
-          offset += n;
-          if (recordBytes === record.length) {
-            controller.enqueue(record);
-            record = undefined;
-          }
-        }
-      },
-      flush(): void {
-        if (prefixBytes > 0) {
-          throw new TruncatedInputError("length prefix", 4, prefixBytes);
-        }
-        if (record !== undefined) {
-          throw new TruncatedInputError("record", record.length, recordBytes);
-        }
-      },
-    });
+    super(lengthPrefixDecoder(maxRecordBytes));
   }
+}
+
+/** A length prefix or a record split across chunks, until the rest arrives. */
+interface Decoding {
+  /** A length prefix split across chunks, and how much of it has arrived. */
+  prefix: Uint8Array;
+  prefixBytes: number;
+  /** The length last read. */
+  length: number;
+  /** A record split across chunks, and how much of it has arrived. */
+  record: Uint8Array | undefined;
+  recordBytes: number;
+}
+
+/** The transformer of {@linkcode LengthPrefixDecoderStream}. */
+function lengthPrefixDecoder(
+  maxRecordBytes: number,
+): Transformer<Uint8Array, Uint8Array> {
+  const d: Decoding = {
+    prefix: new Uint8Array(4),
+    prefixBytes: 0,
+    length: 0,
+    record: undefined,
+    recordBytes: 0,
+  };
+  return {
+    transform(chunk, controller): void {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError(
+          "LengthPrefixDecoderStream accepts only Uint8Array chunks",
+        );
+      }
+      let offset = 0;
+      while (offset < chunk.length) {
+        if (d.record === undefined) {
+          offset = readPrefix(d, chunk, offset);
+          if (offset < 0) return;
+          const length = d.length;
+          if (length > maxRecordBytes) {
+            throw new RecordTooLargeError(maxRecordBytes, length);
+          }
+          if (chunk.length - offset >= length) {
+            controller.enqueue(chunk.subarray(offset, offset + length));
+            offset += length;
+            continue;
+          }
+          d.record = new Uint8Array(length);
+          d.recordBytes = 0;
+        }
+        offset = fillRecord(d, chunk, offset, controller);
+      }
+    },
+    flush(): void {
+      if (d.prefixBytes > 0) {
+        throw new TruncatedInputError("length prefix", 4, d.prefixBytes);
+      }
+      if (d.record !== undefined) {
+        throw new TruncatedInputError("record", d.record.length, d.recordBytes);
+      }
+    },
+  };
+}
+
+/**
+ * Reads a length prefix at `offset` of `chunk` into `d.length`: returns the
+ * offset after it, or -1 if the chunk ends inside it.
+ */
+function readPrefix(d: Decoding, chunk: Uint8Array, offset: number): number {
+  if (d.prefixBytes === 0 && chunk.length - offset >= 4) {
+    d.length = readU32(chunk, offset);
+    return offset + 4;
+  }
+  const n = Math.min(4 - d.prefixBytes, chunk.length - offset);
+  d.prefix.set(chunk.subarray(offset, offset + n), d.prefixBytes);
+  d.prefixBytes += n;
+  if (d.prefixBytes < 4) return -1;
+  d.prefixBytes = 0;
+  d.length = readU32(d.prefix, 0);
+  return offset + n;
+}
+
+/**
+ * Copies the bytes of `chunk` from `offset` into the split record, emitting
+ * it once whole: returns the offset after the bytes copied.
+ */
+function fillRecord(
+  d: Decoding,
+  chunk: Uint8Array,
+  offset: number,
+  controller: TransformStreamDefaultController<Uint8Array>,
+): number {
+  const record = d.record!;
+  const n = Math.min(record.length - d.recordBytes, chunk.length - offset);
+  record.set(chunk.subarray(offset, offset + n), d.recordBytes);
+  d.recordBytes += n;
+  if (d.recordBytes === record.length) {
+    controller.enqueue(record);
+    d.record = undefined;
+  }
+  return offset + n;
 }
 
 function readU32(bytes: Uint8Array, offset: number): number {

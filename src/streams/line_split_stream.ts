@@ -63,63 +63,70 @@ export class LineSplitStream extends TransformStream<Uint8Array, Uint8Array> {
         `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
       );
     }
+    super(lineSplitter(skipEmptyLines, maxRecordBytes));
+  }
+}
 
-    // The start of the current line, from earlier chunks.
-    let pieces: Uint8Array[] = [];
-    let pendingBytes = 0;
+/** The transformer of {@linkcode LineSplitStream}: the current line's pieces, and the splitting. */
+function lineSplitter(
+  skipEmptyLines: boolean,
+  maxRecordBytes: number,
+): Transformer<Uint8Array, Uint8Array> {
+  // The start of the current line, from earlier chunks.
+  let pieces: Uint8Array[] = [];
+  let pendingBytes = 0;
 
-    // Ends the current line with `tail`, its bytes in the current chunk.
-    const endLine = (
-      tail: Uint8Array,
-      terminated: boolean,
-      controller: TransformStreamDefaultController<Uint8Array>,
-    ): void => {
-      let length = pendingBytes + tail.length;
-      const last = tail.length > 0
-        ? tail[tail.length - 1]
-        : pieces.at(-1)?.at(-1);
-      if (terminated && last === CR) length--;
-      if (length > maxRecordBytes) {
+  // Ends the current line with `tail`, its bytes in the current chunk.
+  const endLine = (
+    tail: Uint8Array,
+    terminated: boolean,
+    controller: TransformStreamDefaultController<Uint8Array>,
+  ): void => {
+    let length = pendingBytes + tail.length;
+    const last = tail.length > 0
+      ? tail[tail.length - 1]
+      : pieces.at(-1)?.at(-1);
+    if (terminated && last === CR) length--;
+    if (length > maxRecordBytes) {
+      throw new RecordTooLargeError(maxRecordBytes);
+    }
+    if (length > 0 || !skipEmptyLines) {
+      controller.enqueue(
+        pieces.length === 0
+          ? tail.subarray(0, length)
+          : join([...pieces, tail], length),
+      );
+    }
+    if (pieces.length > 0) pieces = [];
+    pendingBytes = 0;
+  };
+
+  return {
+    transform(chunk, controller): void {
+      if (!(chunk instanceof Uint8Array)) {
+        throw new TypeError("LineSplitStream accepts only Uint8Array chunks");
+      }
+      let start = 0;
+      let end = chunk.indexOf(LF);
+      while (end !== -1) {
+        endLine(chunk.subarray(start, end), true, controller);
+        start = end + 1;
+        end = chunk.indexOf(LF, start);
+      }
+      if (start === chunk.length) return;
+      const rest = chunk.subarray(start);
+      // A trailing `\r` may still turn out to be part of the line ending.
+      const known = pendingBytes + rest.length - (rest.at(-1) === CR ? 1 : 0);
+      if (known > maxRecordBytes) {
         throw new RecordTooLargeError(maxRecordBytes);
       }
-      if (length > 0 || !skipEmptyLines) {
-        controller.enqueue(
-          pieces.length === 0
-            ? tail.subarray(0, length)
-            : join([...pieces, tail], length),
-        );
-      }
-      if (pieces.length > 0) pieces = [];
-      pendingBytes = 0;
-    };
-
-    super({
-      transform(chunk, controller): void {
-        if (!(chunk instanceof Uint8Array)) {
-          throw new TypeError("LineSplitStream accepts only Uint8Array chunks");
-        }
-        let start = 0;
-        let end = chunk.indexOf(LF);
-        while (end !== -1) {
-          endLine(chunk.subarray(start, end), true, controller);
-          start = end + 1;
-          end = chunk.indexOf(LF, start);
-        }
-        if (start === chunk.length) return;
-        const rest = chunk.subarray(start);
-        // A trailing `\r` may still turn out to be part of the line ending.
-        const known = pendingBytes + rest.length - (rest.at(-1) === CR ? 1 : 0);
-        if (known > maxRecordBytes) {
-          throw new RecordTooLargeError(maxRecordBytes);
-        }
-        pieces.push(rest);
-        pendingBytes += rest.length;
-      },
-      flush(controller): void {
-        if (pendingBytes > 0) endLine(EMPTY, false, controller);
-      },
-    });
-  }
+      pieces.push(rest);
+      pendingBytes += rest.length;
+    },
+    flush(controller): void {
+      if (pendingBytes > 0) endLine(EMPTY, false, controller);
+    },
+  };
 }
 
 /** The first `length` bytes of `parts`: a view if they lie in one part, else one copy. */

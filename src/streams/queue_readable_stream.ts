@@ -69,18 +69,9 @@ export function createQueueReadable(
   options: QueueReadableOptions = {},
   isCurrent: () => boolean,
 ): ReadableStream<LogRecord> {
-  const from = checkOptionalPosition(options.from, "from") ?? 0;
-  let to = checkOptionalPosition(options.to, "to") ?? Infinity;
-  const follow = options.follow ?? false;
-  if (typeof follow !== "boolean") {
-    throw new TypeError(`follow must be a boolean, got ${typeof follow}`);
-  }
-  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
-  if (typeof highWaterMark !== "number" || !(highWaterMark >= 0)) {
-    throw new RangeError(
-      `highWaterMark must be a non-negative number, got ${highWaterMark}`,
-    );
-  }
+  const checked = checkOptions(options);
+  const { from, follow, highWaterMark } = checked;
+  let to = checked.to;
   const last = log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
   if (!follow) to = Math.min(to, last ?? -1);
 
@@ -135,4 +126,23 @@ export function createQueueReadable(
       wake?.();
     },
   }, new CountQueuingStrategy({ highWaterMark }));
+}
+
+/** The options with their defaults; raises `TypeError` or `RangeError` on bad ones. */
+function checkOptions(
+  options: QueueReadableOptions,
+): Required<QueueReadableOptions> {
+  const from = checkOptionalPosition(options.from, "from") ?? 0;
+  const to = checkOptionalPosition(options.to, "to") ?? Infinity;
+  const follow = options.follow ?? false;
+  if (typeof follow !== "boolean") {
+    throw new TypeError(`follow must be a boolean, got ${typeof follow}`);
+  }
+  const highWaterMark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (typeof highWaterMark !== "number" || !(highWaterMark >= 0)) {
+    throw new RangeError(
+      `highWaterMark must be a non-negative number, got ${highWaterMark}`,
+    );
+  }
+  return { from, to, follow, highWaterMark };
 }

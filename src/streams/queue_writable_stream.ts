@@ -100,21 +100,10 @@ export function createQueueWritable(
   options: QueueWritableOptions = {},
   isCurrent: () => boolean,
 ): WritableStream<Uint8Array | Uint8Array[]> {
-  let next = checkOptionalPosition(options.position, "position");
-  const timeoutMs = options.memoryWaitTimeoutMs;
-  if (
-    timeoutMs !== undefined &&
-    (typeof timeoutMs !== "number" || !(timeoutMs >= 0))
-  ) {
-    throw new RangeError(
-      `memoryWaitTimeoutMs must be a non-negative number, got ${timeoutMs}`,
-    );
-  }
-  const highWaterMark = checkHighWaterMark(options.highWaterMark ?? 1);
-  const onPersisted = options.onPersisted;
-  if (onPersisted !== undefined && typeof onPersisted !== "function") {
-    throw new TypeError("onPersisted must be a function");
-  }
+  const checked = checkOptions(options);
+  const { memoryWaitTimeoutMs: timeoutMs, highWaterMark, onPersisted } =
+    checked;
+  let next = checked.position;
   log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
 
   let unsubscribe: (() => void) | undefined;
@@ -173,13 +162,36 @@ export function createQueueWritable(
   }, new CountQueuingStrategy({ highWaterMark }));
 }
 
-function checkHighWaterMark(value: unknown): number {
-  if (typeof value !== "number" || !(value >= 0)) {
+/** The options with the default `highWaterMark`; raises `TypeError` or `RangeError` on bad ones. */
+function checkOptions(
+  options: QueueWritableOptions,
+): QueueWritableOptions & { highWaterMark: number } {
+  const position = checkOptionalPosition(options.position, "position");
+  const timeoutMs = options.memoryWaitTimeoutMs;
+  if (
+    timeoutMs !== undefined &&
+    (typeof timeoutMs !== "number" || !(timeoutMs >= 0))
+  ) {
     throw new RangeError(
-      `highWaterMark must be a non-negative number, got ${value}`,
+      `memoryWaitTimeoutMs must be a non-negative number, got ${timeoutMs}`,
     );
   }
-  return value;
+  const highWaterMark = options.highWaterMark ?? 1;
+  if (typeof highWaterMark !== "number" || !(highWaterMark >= 0)) {
+    throw new RangeError(
+      `highWaterMark must be a non-negative number, got ${highWaterMark}`,
+    );
+  }
+  const onPersisted = options.onPersisted;
+  if (onPersisted !== undefined && typeof onPersisted !== "function") {
+    throw new TypeError("onPersisted must be a function");
+  }
+  return {
+    position,
+    memoryWaitTimeoutMs: timeoutMs,
+    highWaterMark,
+    onPersisted,
+  };
 }
 
 /** Why the stream cannot go on: the log closed or the queue is gone. */

@@ -79,92 +79,125 @@ export class RecordBatchStream
       "maxBytes",
     );
 
-    let pending: Uint8Array[] = [];
-    let pendingBytes = 0;
-    let done = false;
-    let source!: ReadableStreamDefaultController<Uint8Array[]>;
-    let sink!: WritableStreamDefaultController;
-    // Resolves the pull waiting for a record, if any.
-    let demand: (() => void) | undefined;
-    // Resolves the write waiting for the full batch to be read, if any.
-    let room: (() => void) | undefined;
-
-    const release = (): void => {
-      const d = demand;
-      const r = room;
-      demand = room = undefined;
-      d?.();
-      r?.();
+    const batch: Batch = {
+      pending: [],
+      pendingBytes: 0,
+      done: false,
+      source: undefined!,
+      sink: undefined!,
+      demand: undefined,
+      room: undefined,
     };
-    const emit = (): void => {
-      const batch = pending;
-      pending = [];
-      pendingBytes = 0;
-      source.enqueue(batch);
-      release();
-    };
-    const stop = (): void => {
-      done = true;
-      pending = [];
-      pendingBytes = 0;
-      release();
-    };
-
-    this.readable = new ReadableStream<Uint8Array[]>({
-      start(controller): void {
-        source = controller;
-      },
-      pull(): Promise<void> | void {
-        if (pending.length > 0) return emit();
-        return new Promise((resolve) => demand = resolve);
-      },
-      cancel(reason): void {
-        stop();
-        sink.error(reason);
-      },
-    }, { highWaterMark: 0 });
-
-    this.writable = new WritableStream<Uint8Array>({
-      start(controller): void {
-        sink = controller;
-        // abort() waits for the write in progress: free it if it is blocked.
-        controller.signal.addEventListener("abort", () => {
-          const r = room;
-          room = undefined;
-          r?.();
-        });
-      },
-      write(record): Promise<void> | void {
-        if (!(record instanceof Uint8Array)) {
-          const error = new TypeError(
-            "RecordBatchStream accepts only Uint8Array chunks",
-          );
-          stop();
-          source.error(error);
-          throw error;
-        }
-        if (done) return;
-        pending.push(record);
-        pendingBytes += record.length;
-        if (demand) return emit();
-        if (pending.length >= maxRecords || pendingBytes >= maxBytes) {
-          return new Promise((resolve) => room = resolve);
-        }
-      },
-      close(): void {
-        if (done) return;
-        if (pending.length > 0) emit();
-        done = true;
-        source.close();
-        release();
-      },
-      abort(reason): void {
-        if (done) return;
-        stop();
-        source.error(reason);
-      },
-    });
+    this.readable = batchReadable(batch);
+    this.writable = recordWritable(batch, maxRecords, maxBytes);
   }
+}
+
+/** What the two sides of a {@linkcode RecordBatchStream} share. */
+interface Batch {
+  /** The records of the batch being gathered, and their bytes. */
+  pending: Uint8Array[];
+  pendingBytes: number;
+  /** Set once either side ended: later records are dropped. */
+  done: boolean;
+  source: ReadableStreamDefaultController<Uint8Array[]>;
+  sink: WritableStreamDefaultController;
+  /** Resolves the pull waiting for a record, if any. */
+  demand: (() => void) | undefined;
+  /** Resolves the write waiting for the full batch to be read, if any. */
+  room: (() => void) | undefined;
+}
+
+/** Frees the pull and the write waiting, if any. */
+function release(batch: Batch): void {
+  const { demand, room } = batch;
+  batch.demand = batch.room = undefined;
+  demand?.();
+  room?.();
+}
+
+/** Hands the pending records to the reader as one batch. */
+function emit(batch: Batch): void {
+  const records = batch.pending;
+  batch.pending = [];
+  batch.pendingBytes = 0;
+  batch.source.enqueue(records);
+  release(batch);
+}
+
+/** Ends the batching: drops the pending records and frees any wait. */
+function stop(batch: Batch): void {
+  batch.done = true;
+  batch.pending = [];
+  batch.pendingBytes = 0;
+  release(batch);
+}
+
+/** The readable side: a batch whenever the reader asks and records wait. */
+function batchReadable(batch: Batch): ReadableStream<Uint8Array[]> {
+  return new ReadableStream<Uint8Array[]>({
+    start(controller): void {
+      batch.source = controller;
+    },
+    pull(): Promise<void> | void {
+      if (batch.pending.length > 0) return emit(batch);
+      return new Promise((resolve) => batch.demand = resolve);
+    },
+    cancel(reason): void {
+      stop(batch);
+      batch.sink.error(reason);
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** The writable side: records gathered, a write held while the batch is full. */
+function recordWritable(
+  batch: Batch,
+  maxRecords: number,
+  maxBytes: number,
+): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    start(controller): void {
+      batch.sink = controller;
+      // abort() waits for the write in progress: free it if it is blocked.
+      controller.signal.addEventListener("abort", () => {
+        const room = batch.room;
+        batch.room = undefined;
+        room?.();
+      });
+    },
+    write(record): Promise<void> | void {
+      if (!(record instanceof Uint8Array)) {
+        const error = new TypeError(
+          "RecordBatchStream accepts only Uint8Array chunks",
+        );
+        stop(batch);
+        batch.source.error(error);
+        throw error;
+      }
+      if (batch.done) return;
+      batch.pending.push(record);
+      batch.pendingBytes += record.length;
+      if (batch.demand) return emit(batch);
+      if (
+        batch.pending.length >= maxRecords || batch.pendingBytes >= maxBytes
+      ) {
+        return new Promise((resolve) => batch.room = resolve);
+      }
+    },
+    close(): void {
+      if (batch.done) return;
+      if (batch.pending.length > 0) emit(batch);
+      batch.done = true;
+      batch.source.close();
+      release(batch);
+    },
+    abort(reason): void {
+      if (batch.done) return;
+      stop(batch);
+      batch.source.error(reason);
+    },
+  });
 }
 
 function positiveInteger(value: unknown, name: string): number {

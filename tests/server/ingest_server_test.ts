@@ -1,8 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { createIngestHandler } from "../../src/server/ingest_handler.ts";
 import {
-  createIngestHandler,
   type IngestServer,
   serveIngest,
   type ServeIngestOptions,
