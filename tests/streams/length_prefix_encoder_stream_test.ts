@@ -1,6 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { LengthPrefixEncoderStream } from "../../src/streams/length_prefix_encoder_stream.ts";
+import {
+  encodeLengthPrefix,
+  LengthPrefixEncoderStream,
+} from "../../src/streams/length_prefix_encoder_stream.ts";
 import { pipeChunks } from "../support/pipe_chunks.ts";
 
 describe("LengthPrefixEncoderStream", () => {
@@ -44,5 +47,26 @@ describe("LengthPrefixEncoderStream", () => {
       ]),
       TypeError,
     );
+  });
+});
+
+describe("encodeLengthPrefix", () => {
+  test("is the u32 little-endian length, the stream's prefix", async () => {
+    assert.deepEqual([...encodeLengthPrefix(0)], [0, 0, 0, 0]);
+    assert.deepEqual([...encodeLengthPrefix(0x0403_0201)], [1, 2, 3, 4]);
+    assert.deepEqual([...encodeLengthPrefix(2 ** 32 - 1)], [
+      255,
+      255,
+      255,
+      255,
+    ]);
+    const [prefix] = await pipeChunks(new LengthPrefixEncoderStream(), [
+      new Uint8Array(300),
+    ]);
+    assert.deepEqual(prefix, encodeLengthPrefix(300));
+  });
+
+  test("rejects a length over 2^32-1 with a RangeError", () => {
+    assert.throws(() => encodeLengthPrefix(2 ** 32), RangeError);
   });
 });
