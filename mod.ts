@@ -15,20 +15,23 @@
  * @module
  */
 
-export {
-  type AppendOutcome,
-  type LogSummary,
-  MultiRecordLog,
-  type OpenOptions,
-  type QueueSummary,
-  type RangeOptions,
-  type ResourceUsage,
-  type TruncateOutcome,
-  type WriteOutcome,
-} from "./src/log/multi_record_log.ts";
+export { MultiRecordLog } from "./src/log/multi_record_log.ts";
+export type {
+  AppendOutcome,
+  LogSummary,
+  OpenOptions,
+  QueueSummary,
+  RangeOptions,
+  ResourceUsage,
+  TruncateOutcome,
+  WriteOutcome,
+} from "./src/log/log_types.ts";
 export type { LogRecord } from "./src/log/mem_queue.ts";
 export type { PersistAction, PersistPolicy } from "./src/log/persist_policy.ts";
-export type { CorruptionReport, RecoveryReport } from "./src/log/recovery.ts";
+export type {
+  CorruptionReport,
+  RecoveryReport,
+} from "./src/log/recovery_report.ts";
 export {
   CorruptionError,
   LogClosedError,

@@ -41,6 +41,14 @@ export class FrameWriter {
   }
 
   /**
+   * Where the record begun last starts in the bytes laid out and not yet
+   * taken: its first frame header, after any block padding.
+   */
+  get recordStart(): number {
+    return this.#recordStart;
+  }
+
+  /**
    * Starts a record of `length` bytes: writes any block padding, then the
    * first frame header. Returns the number of padding bytes written.
    */

@@ -4,10 +4,10 @@ import {
   type FileAdapter,
   writeFully,
 } from "../storage/file_adapter.ts";
-import { BLOCK_SIZE, HEADER_SIZE } from "../format/frame.ts";
 import { FrameWriter } from "../format/frame_writer.ts";
 import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
 import { createSegment, segmentName } from "../storage/segment_file.ts";
+import { SegmentCursor } from "./segment_cursor.ts";
 
 /** Where the writer starts: the newest log file and the offset to write at. */
 export interface WriterStart {
@@ -30,6 +30,14 @@ export interface WriterStart {
   segmentBytes: number;
 }
 
+/** Where a record was laid out. */
+export interface RecordPlacement {
+  /** The log file the record starts in (its first frame). */
+  fileNumber: number;
+  /** The bytes it took in the log: frame headers, record and padding. */
+  bytes: number;
+}
+
 /** The commits asked for before one write: they share a promise. */
 interface CommitGroup {
   sync: boolean;
@@ -47,7 +55,9 @@ interface CommitGroup {
  * pending or running (once per microtask turn). Everything that arrives
  * while an `fdatasync` runs shares the next one (group commit). The log
  * rolls to a new file, fsyncing the old one and the directory, when the
- * current one reaches `segmentBytes`.
+ * current one reaches `segmentBytes`. Where each record lands (which file)
+ * is known when it is laid out: the same {@linkcode SegmentCursor} code
+ * places the bytes laid out and rolls the files written.
  *
  * After a failed write or fsync every pending and later commit rejects with
  * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.
@@ -59,13 +69,10 @@ export class LogWriter {
   readonly #files: Map<number, number>;
   readonly #frames: FrameWriter;
   #file: AdapterFile;
-  #fileNumber: number;
-  #offset: number;
-  #fileLimit: number;
-  // Where the next record laid out will start (ahead of what is written).
-  #encodeNumber: number;
-  #encodeOffset: number;
-  #encodeLimit: number;
+  /** Where the next write goes: the end of the bytes written. */
+  readonly #written: SegmentCursor;
+  /** The end of the bytes laid out (ahead of what is written). */
+  readonly #laidOut: SegmentCursor;
   #next: CommitGroup | undefined;
   #running = false;
   // A write was made by `writeNow` since the last microtask checkpoint.
@@ -76,9 +83,6 @@ export class LogWriter {
   #failed: LogFailedError | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** The file number the last record laid out starts in. */
-  lastRecordFile = 0;
-
   /** Starts writing where `start` says. */
   constructor(start: WriterStart) {
     this.#adapter = start.adapter;
@@ -86,12 +90,11 @@ export class LogWriter {
     this.#segmentBytes = start.segmentBytes;
     this.#files = start.files;
     this.#file = start.file;
-    this.#fileNumber = Math.max(...start.files.keys());
-    this.#offset = start.offset;
-    this.#fileLimit = start.fileLimit ?? start.segmentBytes;
-    this.#encodeLimit = this.#fileLimit;
-    this.#encodeNumber = this.#fileNumber;
-    this.#encodeOffset = start.offset;
+    const fileNumber = Math.max(...start.files.keys());
+    const limit = start.fileLimit ?? start.segmentBytes;
+    const { offset, segmentBytes } = start;
+    this.#written = new SegmentCursor(fileNumber, offset, limit, segmentBytes);
+    this.#laidOut = new SegmentCursor(fileNumber, offset, limit, segmentBytes);
     this.#frames = new FrameWriter(start.offset);
   }
 
@@ -105,56 +108,45 @@ export class LogWriter {
     return this.#files;
   }
 
-  /** The file number records are being added to. */
+  /** The file number the next record laid out goes to. */
   get currentFileNumber(): number {
-    return this.#encodeNumber;
+    return this.#laidOut.nextByteFile;
   }
 
   /**
    * Lays out an AppendRecords record of `payloads` at consecutive positions
-   * from `position`, and returns the bytes it took (padding included). Sets
-   * `lastRecordFile` to the file the record starts in. Nothing is written
-   * until {@linkcode LogWriter.commit} or {@linkcode LogWriter.writeNow}.
+   * from `position`; returns the file it starts in and the bytes it took.
+   * Nothing is written until {@linkcode LogWriter.commit} or
+   * {@linkcode LogWriter.writeNow}.
    */
   addAppend(
     queue: Uint8Array,
     position: number,
     payloads: readonly Uint8Array[],
-  ): number {
-    this.#recordStarts();
-    return this.#advance(
-      writeAppendRecord(this.#frames, queue, position, payloads),
-    );
+  ): RecordPlacement {
+    const before = this.#frames.length;
+    const bytes = writeAppendRecord(this.#frames, queue, position, payloads);
+    return this.#place(before, bytes);
   }
 
   /** Lays out a Truncate, Touch or DeleteQueue record; see `addAppend`. */
-  addControl(kind: number, queue: Uint8Array, position: number): number {
-    this.#recordStarts();
-    return this.#advance(
-      writeControlRecord(this.#frames, kind, queue, position),
-    );
+  addControl(
+    kind: number,
+    queue: Uint8Array,
+    position: number,
+  ): RecordPlacement {
+    const before = this.#frames.length;
+    const bytes = writeControlRecord(this.#frames, kind, queue, position);
+    return this.#place(before, bytes);
   }
 
-  #recordStarts(): void {
-    const room = BLOCK_SIZE - (this.#encodeOffset % BLOCK_SIZE);
-    const start = this.#encodeOffset + (room < HEADER_SIZE ? room : 0);
-    this.lastRecordFile = this.#encodeNumber +
-      (start >= this.#encodeLimit ? 1 : 0);
-  }
-
-  #advance(bytes: number): number {
-    let offset = this.#encodeOffset + bytes;
-    let number = this.#encodeNumber;
-    let limit = this.#encodeLimit;
-    while (offset >= limit) {
-      offset -= limit;
-      number++;
-      limit = this.#segmentBytes;
-    }
-    this.#encodeNumber = number;
-    this.#encodeOffset = offset;
-    this.#encodeLimit = limit;
-    return bytes;
+  /** Moves the laid-out cursor over a record of `bytes` laid out from `before`. */
+  #place(before: number, bytes: number): RecordPlacement {
+    const padding = this.#frames.recordStart - before;
+    this.#laidOut.advance(padding);
+    const fileNumber = this.#laidOut.nextByteFile;
+    this.#laidOut.advance(bytes - padding);
+    return { fileNumber, bytes };
   }
 
   /**
@@ -256,23 +248,15 @@ export class LogWriter {
 
   #writePending(): void {
     const bytes = this.#frames.take();
-    let done = 0;
-    while (done < bytes.length) {
-      if (this.#offset >= this.#fileLimit) this.#roll();
-      const n = Math.min(
-        bytes.length - done,
-        this.#fileLimit - this.#offset,
-      );
+    this.#written.advance(bytes.length, this.#roll, (offset, done, n) => {
       const piece = n === bytes.length ? bytes : bytes.subarray(done, done + n);
-      writeFully(this.#file, piece, this.#offset);
-      this.#offset += n;
-      done += n;
-    }
+      writeFully(this.#file, piece, offset);
+    });
   }
 
-  #roll(): void {
+  /** Makes file `number` the one written: fsyncs the full one, creates it. */
+  readonly #roll = (number: number): void => {
     this.#file.syncDataSync();
-    const number = this.#fileNumber + 1;
     const next = createSegment(
       this.#adapter,
       this.#dir,
@@ -281,15 +265,12 @@ export class LogWriter {
     );
     this.#file.close();
     this.#file = next;
-    this.#fileNumber = number;
-    this.#offset = 0;
-    this.#fileLimit = this.#segmentBytes;
     this.#files.set(number, this.#segmentBytes);
-  }
+  };
 
   #removeFilesBelow(below: number): void {
     const doomed = [...this.#files.keys()]
-      .filter((n) => n < below && n < this.#fileNumber)
+      .filter((n) => n < below && n < this.#written.fileNumber)
       .sort((a, b) => a - b);
     if (doomed.length === 0) return;
     for (const number of doomed) {

@@ -1,4 +1,4 @@
-import { PREFAULTED_CHUNK_BYTES, prefaultedChunk } from "./prefaulted_chunk.ts";
+import type { ChunkAllocator } from "./chunk_allocator.ts";
 
 /** A record read from a queue. */
 export interface LogRecord {
@@ -14,12 +14,9 @@ export interface LogRecord {
 /** Bytes of index kept per record: position (8) and payload offset (4). */
 export const RECORD_INDEX_BYTES = 12;
 
-// Chunks grow from 64 KiB to 256 KiB only: allocators hand blocks that
-// small back again once freed (glibc below its mmap threshold), pages
-// already touched, while larger blocks come fresh from the OS, and the first
-// write to each of their pages costs more than the copy itself.
+// Chunks grow from 64 KiB to the allocator's `chunkBytes` only (see
+// `DEFAULT_CHUNK_BYTES`: larger blocks come fresh from the OS).
 const FIRST_CHUNK_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = PREFAULTED_CHUNK_BYTES;
 /** Chunks for large payloads hold four of them, up to this size (or one). */
 const LARGE_CHUNK_BYTES = 8 * 1024 * 1024;
 /** Records per index page (a power of two); a page is dropped whole. */
@@ -58,6 +55,8 @@ interface IndexPage {
  *
  * Records are pushed before their write is committed; `visibleNext` bounds
  * what readers see (records at positions below it).
+ *
+ * Chunks come from the allocator given, and grow up to its `chunkBytes`.
  */
 export class MemQueue {
   /** The queue's name. */
@@ -77,14 +76,22 @@ export class MemQueue {
   #end = 0; // absolute index the next record gets
   #chunks: Chunk[] = [];
   #chunkBytesUsed = 0; // sum of the chunks' `used`
-  #nextChunkBytes = FIRST_CHUNK_BYTES;
+  readonly #allocator: ChunkAllocator;
+  #nextChunkBytes: number;
 
-  /** A new empty queue whose next position is `nextPosition`. */
-  constructor(name: string, nameBytes: Uint8Array, nextPosition: number) {
+  /** A new empty queue whose next position is `nextPosition`; its chunks come from `allocator`. */
+  constructor(
+    name: string,
+    nameBytes: Uint8Array,
+    nextPosition: number,
+    allocator: ChunkAllocator,
+  ) {
     this.name = name;
     this.nameBytes = nameBytes;
     this.nextPosition = nextPosition;
     this.visibleNext = nextPosition;
+    this.#allocator = allocator;
+    this.#nextChunkBytes = Math.min(FIRST_CHUNK_BYTES, allocator.chunkBytes);
   }
 
   /** Number of records held. */
@@ -273,13 +280,16 @@ export class MemQueue {
       Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
     );
     const chunk = {
-      bytes: prefaultedChunk(size) ?? new Uint8Array(size),
+      bytes: this.#allocator.allocate(size),
       used: 0,
       firstRecord: absolute,
       lastRecord: absolute,
       fileNumber,
     };
-    this.#nextChunkBytes = Math.min(this.#nextChunkBytes * 2, MAX_CHUNK_BYTES);
+    this.#nextChunkBytes = Math.min(
+      this.#nextChunkBytes * 2,
+      this.#allocator.chunkBytes,
+    );
     this.#chunks.push(chunk);
     return chunk;
   }

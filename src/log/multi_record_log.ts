@@ -4,31 +4,36 @@ import {
   checkPosition,
   queueNameBytes,
 } from "./arguments.ts";
-import { defaultFileAdapter } from "../storage/default_file_adapter.ts";
-import {
-  type DirectoryLock,
-  lockDirectory,
-} from "../storage/directory_lock.ts";
+import type { DirectoryLock } from "../storage/directory_lock.ts";
 import {
   LogClosedError,
   LogReadOnlyError,
   MemoryLimitError,
   MissingQueueError,
-  PositionInPastError,
-  QueueAlreadyExistsError,
 } from "../errors.ts";
-import type { FileAdapter } from "../storage/file_adapter.ts";
-import { BLOCK_SIZE } from "../format/frame.ts";
-import { LogWriter } from "./log_writer.ts";
-import { type LogRecord, MemQueue, RECORD_INDEX_BYTES } from "./mem_queue.ts";
-import {
-  DEFAULT_PERSIST_POLICY,
-  type PersistAction,
-  type PersistPolicy,
-  validatePersistAction,
-  validatePersistPolicy,
-} from "./persist_policy.ts";
 import { RecordKind } from "../format/record.ts";
+import { ChangeListeners } from "./change_listeners.ts";
+import { collectGarbageAndCommit } from "./collect_garbage.ts";
+import type {
+  AppendOutcome,
+  LogSummary,
+  OpenOptions,
+  RangeOptions,
+  ResourceUsage,
+  TruncateOutcome,
+  WriteOutcome,
+} from "./log_types.ts";
+import { measureResourceUsage, summarizeLog } from "./log_summary.ts";
+import type { LogWriter } from "./log_writer.ts";
+import type { LogRecord, MemQueue } from "./mem_queue.ts";
+import type { MemQueues } from "./mem_queues.ts";
+import { type LogState, openLogState } from "./open_log_state.ts";
+import {
+  type ResolvedOpenOptions,
+  resolveOpenOptions,
+} from "./open_options.ts";
+import { type PersistAction, validatePersistAction } from "./persist_policy.ts";
+import { type RecoveryReport, recoveryWarnings } from "./recovery_report.ts";
 import {
   createQueueReadable,
   type QueueReadableOptions,
@@ -37,104 +42,9 @@ import {
   createQueueWritable,
   type QueueWritableOptions,
 } from "../streams/queue_writable_stream.ts";
-import { readSnapshot, type RecoveryReport, replay } from "./recovery.ts";
 
-/** Options of {@linkcode MultiRecordLog.open}. */
-export interface OpenOptions {
-  /** How appends are persisted. Default `{ kind: "always", action: "flush" }`. */
-  persistPolicy?: PersistPolicy;
-  /** File size at which the log rolls to a new file: a multiple of 32 KiB. Default 128 MiB. */
-  segmentBytes?: number;
-  /**
-   * Retained payload bytes past which `appendRecord(s)` rejects with
-   * `MemoryLimitError` (and stream sinks wait). Default: no limit.
-   */
-  memoryLimitBytes?: number;
-  /** Throw `CorruptionError` on any damage found on open, instead of skipping it. */
-  strict?: boolean;
-  /** Where warnings go (damage skipped on open, an `onChange` listener that threw). Default `console.warn`. */
-  onWarning?: (message: string) => void;
-  /** The file system. Default: Deno's or `node:fs`, chosen at runtime. */
-  fileAdapter?: FileAdapter;
-  /**
-   * Open a snapshot for reading only: takes no lock (a process writing the
-   * log may hold it), changes nothing on disk (no repair of a damaged tail,
-   * no file set aside, no garbage collection), and every method that writes
-   * raises `LogReadOnlyError`. The snapshot does not see later writes; a log
-   * being written may end in a record still half written: it is skipped, with
-   * a warning, and not counted as damage. Files after the end of the data
-   * are listed in `recovery.detachedFiles`, unread. Default `false`.
-   */
-  readOnly?: boolean;
-}
-
-/** What an append did. */
-export interface AppendOutcome {
-  /** Position of the last record appended; `undefined` if nothing was appended. */
-  lastPosition: number | undefined;
-  /** Bytes added to the log: frame headers, payloads and padding. */
-  walBytesWritten: number;
-}
-
-/** What a truncate did. */
-export interface TruncateOutcome {
-  /** Records dropped from memory. */
-  evictedRecords: number;
-  /** Bytes added to the log (the Truncate record, and Touch records of garbage collection). */
-  walBytesWritten: number;
-}
-
-/** What a queue creation or deletion did. */
-export interface WriteOutcome {
-  /** Bytes added to the log. */
-  walBytesWritten: number;
-}
-
-/** Positions to read, both inclusive, both optional. */
-export interface RangeOptions {
-  /** The first position to read. */
-  from?: number;
-  /** The last position to read. */
-  to?: number;
-}
-
-/** One queue in {@linkcode LogSummary}. */
-export interface QueueSummary {
-  /** The first position held, or the next position if the queue is empty. */
-  start: number;
-  /** The last position, or `undefined` if the queue never advanced. */
-  end: number | undefined;
-  /** The log file the first record held is in, or `undefined` if empty. */
-  firstFileNumber: number | undefined;
-  /** Records visible (held, and persisted as the policy says). */
-  recordCount: number;
-  /** Payload bytes held. */
-  payloadBytes: number;
-  /** Records dropped on open because they were inconsistent (see `recovery`). */
-  droppedOnOpen: number;
-}
-
-/** The state of the log, from {@linkcode MultiRecordLog.summary}. */
-export interface LogSummary {
-  /** The queues, by name, in name order. */
-  queues: Record<string, QueueSummary>;
-  /** The log files: number and length in bytes, oldest first. */
-  files: { number: number; bytes: number }[];
-  /** What opening the log found and skipped. */
-  recovery: RecoveryReport;
-}
-
-/** Memory and disk used, from {@linkcode MultiRecordLog.resourceUsage}. */
-export interface ResourceUsage {
-  /** Payload bytes held plus the per-record index. */
-  memoryUsedBytes: number;
-  /** Bytes allocated for payloads and index. */
-  memoryAllocatedBytes: number;
-  /** Length of the log files. */
-  diskUsedBytes: number;
-}
-
-const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
+// Where the tools and tests found it before the types had a module of their own.
+export type { OpenOptions } from "./log_types.ts";
 
 /**
  * Many named queues multiplexed into one durable record log, byte-compatible
@@ -162,7 +72,7 @@ const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
  * ```
  */
 export class MultiRecordLog {
-  readonly #queues: Map<string, MemQueue>;
+  readonly #queues: MemQueues;
   /** `undefined` when opened read-only. */
   readonly #writer: LogWriter | undefined;
   readonly #lock: DirectoryLock | undefined;
@@ -171,36 +81,23 @@ export class MultiRecordLog {
   readonly #appendSync: boolean;
   readonly #delayedSyncMs: number;
   readonly #memoryLimit: number;
-  #retainedBytes = 0;
+  readonly #listeners: ChangeListeners;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #listeners = new Set<() => void>();
-  readonly #warn: (message: string) => void;
 
-  private constructor(
-    queues: Map<string, MemQueue>,
-    writer: LogWriter | undefined,
-    lock: DirectoryLock | undefined,
-    files: ReadonlyMap<number, number>,
-    recovery: RecoveryReport,
-    policy: PersistPolicy,
-    memoryLimit: number,
-    warn: (message: string) => void,
-  ) {
-    this.#warn = warn;
-    this.#queues = queues;
-    this.#writer = writer;
-    this.#lock = lock;
-    this.#files = files;
-    this.#recovery = recovery;
+  private constructor(state: LogState, options: ResolvedOpenOptions) {
+    this.#queues = state.queues;
+    this.#writer = state.writer;
+    this.#lock = state.lock;
+    this.#files = state.files;
+    this.#recovery = state.recovery;
+    const policy = options.persistPolicy;
     this.#appendSync = policy.kind === "always" && policy.action === "fsync";
     this.#delayedSyncMs = policy.kind === "onDelay" && policy.action === "fsync"
       ? policy.intervalMs
       : 0;
-    this.#memoryLimit = memoryLimit;
-    for (const queue of queues.values()) {
-      this.#retainedBytes += queue.payloadBytes;
-    }
+    this.#memoryLimit = options.memoryLimitBytes;
+    this.#listeners = new ChangeListeners(options.onWarning);
   }
 
   /**
@@ -219,85 +116,20 @@ export class MultiRecordLog {
     dir: string,
     options: OpenOptions = {},
   ): Promise<MultiRecordLog> {
-    if (typeof dir !== "string" || dir === "") {
-      throw new TypeError("dir must be a non-empty string");
-    }
-    const policy = options.persistPolicy === undefined
-      ? DEFAULT_PERSIST_POLICY
-      : validatePersistPolicy(options.persistPolicy);
-    const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-    if (
-      typeof segmentBytes !== "number" || !Number.isSafeInteger(segmentBytes) ||
-      segmentBytes <= 0 || segmentBytes % BLOCK_SIZE !== 0
-    ) {
-      throw new RangeError(
-        `segmentBytes must be a positive multiple of ${BLOCK_SIZE}, got ${segmentBytes}`,
-      );
-    }
-    const memoryLimit = options.memoryLimitBytes ?? Infinity;
-    if (typeof memoryLimit !== "number" || !(memoryLimit > 0)) {
-      throw new RangeError(
-        `memoryLimitBytes must be a positive number, got ${memoryLimit}`,
-      );
-    }
-    const warn = options.onWarning ?? console.warn;
-    if (typeof warn !== "function") {
-      throw new TypeError("onWarning must be a function");
-    }
-    const adapter = options.fileAdapter ?? defaultFileAdapter();
-    const strict = options.strict ?? false;
-    if (
-      options.readOnly !== undefined && typeof options.readOnly !== "boolean"
-    ) {
-      throw new TypeError("readOnly must be a boolean");
-    }
-    if (options.readOnly) {
-      const { queues, files, report, incompleteTail } = readSnapshot(
-        adapter,
-        dir,
-        strict,
-      );
-      const log = new MultiRecordLog(
-        queues,
-        undefined,
-        undefined,
-        files,
-        report,
-        policy,
-        memoryLimit,
-        warn,
-      );
-      log.#warnAboutRecovery(dir);
-      if (incompleteTail) {
-        warn(
-          `mrecordlog: the snapshot of ${dir} ends in an incomplete record, skipped (one still being written, or damage at the end of the log)`,
-        );
+    const resolved = resolveOpenOptions(dir, options);
+    const state = openLogState(dir, resolved);
+    const log = new MultiRecordLog(state, resolved);
+    const { recovery, incompleteTail } = state;
+    const { readOnly, onWarning } = resolved;
+    try {
+      for (
+        const line of recoveryWarnings(recovery, dir, readOnly, incompleteTail)
+      ) {
+        onWarning(line);
       }
-      return log;
-    }
-    adapter.mkdir(dir);
-    const lock = lockDirectory(adapter, dir);
-    let log: MultiRecordLog;
-    try {
-      const state = replay(adapter, dir, segmentBytes, strict);
-      const writer = new LogWriter({ adapter, dir, segmentBytes, ...state });
-      log = new MultiRecordLog(
-        state.queues,
-        writer,
-        lock,
-        writer.files,
-        state.report,
-        policy,
-        memoryLimit,
-        warn,
-      );
-    } catch (error) {
-      lock.release();
-      throw error;
-    }
-    try {
-      log.#warnAboutRecovery(dir);
-      await log.#collectGarbageAndCommit(true);
+      if (state.writer) {
+        await collectGarbageAndCommit(state.queues, state.writer, true);
+      }
     } catch (error) {
       await log.close().catch(() => {});
       throw error;
@@ -309,11 +141,10 @@ export class MultiRecordLog {
   async createQueue(queue: string): Promise<WriteOutcome> {
     const nameBytes = queueNameBytes(queue);
     const writer = this.#writable();
-    if (this.#queues.has(queue)) throw new QueueAlreadyExistsError(queue);
-    this.#queues.set(queue, new MemQueue(queue, nameBytes, 0));
-    const walBytesWritten = writer.addControl(RecordKind.Touch, nameBytes, 0);
+    this.#queues.create(queue, nameBytes);
+    const { bytes } = writer.addControl(RecordKind.Touch, nameBytes, 0);
     await writer.commit(true);
-    return { walBytesWritten };
+    return { walBytesWritten: bytes };
   }
 
   /** Deletes a queue and its records (flushed and fsynced). Raises `MissingQueueError`. */
@@ -321,22 +152,24 @@ export class MultiRecordLog {
     const q = this.#queue(queue);
     const writer = this.#writable();
     this.#queues.delete(queue);
-    q.deleted = true;
-    this.#retainedBytes -= q.payloadBytes;
     let walBytesWritten = writer.addControl(
       RecordKind.DeleteQueue,
       q.nameBytes,
       q.nextPosition,
+    ).bytes;
+    walBytesWritten += await collectGarbageAndCommit(
+      this.#queues,
+      writer,
+      true,
     );
-    walBytesWritten += await this.#collectGarbageAndCommit(true);
-    this.#changed();
+    this.#listeners.notify();
     return { walBytesWritten };
   }
 
   /** True if the queue exists. */
   queueExists(queue: string): boolean {
     this.#checkOpen();
-    if (this.#queues.has(queue)) return true;
+    if (this.#queues.get(queue) !== undefined) return true;
     queueNameBytes(queue);
     return false;
   }
@@ -344,7 +177,7 @@ export class MultiRecordLog {
   /** The names of the queues, sorted. */
   listQueues(): string[] {
     this.#checkOpen();
-    return [...this.#queues.values()].sort(compareNames).map((q) => q.name);
+    return this.#queues.sorted().map((q) => q.name);
   }
 
   /**
@@ -383,51 +216,50 @@ export class MultiRecordLog {
       checkOptionalPosition(position, "position");
       const bytes = checkPayloads(payloads, "payloads");
       const writer = this.#writable();
-      if (position !== undefined && position !== q.nextPosition) {
-        if (position + 1 === q.nextPosition) {
-          // The retried append may still be waiting for its persist.
-          return writer.commit(this.#appendSync).then(() => NOTHING_APPENDED);
-        }
-        if (position < q.nextPosition) {
-          throw new PositionInPastError(queue, position, q.nextPosition);
-        }
+      const start = this.#queues.appendStart(q, position, payloads.length);
+      if (start === undefined) {
+        // The retried append may still be waiting for its persist.
+        return writer.commit(this.#appendSync).then(() => NOTHING_APPENDED);
       }
       if (payloads.length === 0) return Promise.resolve(NOTHING_APPENDED);
-      const start = position ?? q.nextPosition;
-      if (payloads.length - 1 > Number.MAX_SAFE_INTEGER - start) {
-        throw new RangeError(
-          `the last position would pass 2^53 - 1 (first ${start}, ${payloads.length} records)`,
-        );
+      const retained = this.#queues.retainedBytes;
+      if (retained + bytes > this.#memoryLimit) {
+        throw new MemoryLimitError(this.#memoryLimit, retained + bytes);
       }
-      const last = start + payloads.length - 1;
-      if (this.#retainedBytes + bytes > this.#memoryLimit) {
-        throw new MemoryLimitError(
-          this.#memoryLimit,
-          this.#retainedBytes + bytes,
-        );
-      }
-      const walBytesWritten = writer.addAppend(q.nameBytes, start, payloads);
-      const file = writer.lastRecordFile;
-      for (let i = 0; i < payloads.length; i++) {
-        q.push(start + i, payloads[i], file);
-      }
-      this.#retainedBytes += bytes;
-      if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
-      if (!this.#appendSync && writer.writeNow()) {
-        return Promise.resolve(this.#appended(q, last, walBytesWritten));
-      }
-      return writer.commit(this.#appendSync).then(() =>
-        this.#appended(q, last, walBytesWritten)
-      );
+      return this.#append(writer, q, start, payloads);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
+  /**
+   * Lays out the append and copies its records in (at positions checked by
+   * `appendRecords`); they become visible once persisted as the policy says.
+   */
+  #append(
+    writer: LogWriter,
+    q: MemQueue,
+    start: number,
+    payloads: readonly Uint8Array[],
+  ): Promise<AppendOutcome> {
+    const placed = writer.addAppend(q.nameBytes, start, payloads);
+    for (let i = 0; i < payloads.length; i++) {
+      this.#queues.append(q, start + i, payloads[i], placed.fileNumber);
+    }
+    const last = start + payloads.length - 1;
+    if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
+    if (!this.#appendSync && writer.writeNow()) {
+      return Promise.resolve(this.#appended(q, last, placed.bytes));
+    }
+    return writer.commit(this.#appendSync).then(() =>
+      this.#appended(q, last, placed.bytes)
+    );
+  }
+
   /** Makes an append's records visible once persisted; its outcome. */
   #appended(q: MemQueue, last: number, walBytesWritten: number): AppendOutcome {
     if (q.visibleNext <= last) q.visibleNext = last + 1;
-    this.#changed();
+    this.#listeners.notify();
     return { lastPosition: last, walBytesWritten };
   }
 
@@ -440,18 +272,20 @@ export class MultiRecordLog {
     const q = this.#queue(queue);
     checkPosition(position, "position");
     const writer = this.#writable();
-    const before = q.payloadBytes;
-    const evictedRecords = q.truncate(position);
-    this.#retainedBytes -= before - q.payloadBytes;
+    const evictedRecords = this.#queues.truncate(q, position);
     const next = q.nextPosition;
     let walBytesWritten = writer.addControl(
       RecordKind.Truncate,
       q.nameBytes,
       position,
+    ).bytes;
+    walBytesWritten += await collectGarbageAndCommit(
+      this.#queues,
+      writer,
+      this.#appendSync,
     );
-    walBytesWritten += await this.#collectGarbageAndCommit(this.#appendSync);
     if (q.visibleNext < next) q.visibleNext = next;
-    this.#changed();
+    this.#listeners.notify();
     return { evictedRecords, walBytesWritten };
   }
 
@@ -527,35 +361,13 @@ export class MultiRecordLog {
   /** Every queue's positions and files, the files on disk, and what open skipped. */
   summary(): LogSummary {
     this.#checkOpen();
-    const queues: Record<string, QueueSummary> = {};
-    for (const name of this.listQueues()) {
-      const q = this.#queues.get(name)!;
-      queues[name] = {
-        start: q.firstPosition ?? q.nextPosition,
-        end: q.visibleNext > 0 ? q.visibleNext - 1 : undefined,
-        firstFileNumber: q.firstFileNumber,
-        recordCount: q.visibleLength(),
-        payloadBytes: q.payloadBytes,
-        droppedOnOpen: this.#recovery.droppedRecords[name] ?? 0,
-      };
-    }
-    const files = [...this.#files].sort((a, b) => a[0] - b[0])
-      .map(([number, bytes]) => ({ number, bytes }));
-    return { queues, files, recovery: structuredClone(this.#recovery) };
+    return summarizeLog(this.#queues, this.#files, this.#recovery);
   }
 
   /** Memory held by records and disk used by log files. */
   resourceUsage(): ResourceUsage {
     this.#checkOpen();
-    let memoryUsedBytes = 0;
-    let memoryAllocatedBytes = 0;
-    for (const q of this.#queues.values()) {
-      memoryUsedBytes += q.payloadBytes + q.length * RECORD_INDEX_BYTES;
-      memoryAllocatedBytes += q.allocatedBytes();
-    }
-    let diskUsedBytes = 0;
-    for (const bytes of this.#files.values()) diskUsedBytes += bytes;
-    return { memoryUsedBytes, memoryAllocatedBytes, diskUsedBytes };
+    return measureResourceUsage(this.#queues, this.#files);
   }
 
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
@@ -572,7 +384,7 @@ export class MultiRecordLog {
     if (this.#closing) return this.#closing;
     this.#closed = true;
     for (const q of this.#queues.values()) q.deleted = true;
-    this.#changed();
+    this.#listeners.notify();
     this.#closing = (async () => {
       const writer = this.#writer;
       if (writer === undefined) return;
@@ -601,7 +413,7 @@ export class MultiRecordLog {
 
   /** Retained payload bytes, all queues together. */
   get retainedBytes(): number {
-    return this.#retainedBytes;
+    return this.#queues.retainedBytes;
   }
 
   /** The `memoryLimitBytes` given to `open` (`Infinity` if none). */
@@ -623,62 +435,7 @@ export class MultiRecordLog {
    * ```
    */
   onChange(listener: () => void): () => void {
-    if (typeof listener !== "function") {
-      throw new TypeError("listener must be a function");
-    }
-    this.#listeners.add(listener);
-    return () => {
-      this.#listeners.delete(listener);
-    };
-  }
-
-  #warnAboutRecovery(dir: string): void {
-    const warn = this.#warn;
-    const { corruptionCount, droppedRecords, detachedFiles } = this.#recovery;
-    if (corruptionCount > 0) {
-      warn(
-        `mrecordlog: skipped ${corruptionCount} damaged frame(s), block(s) or record(s) in ${dir}`,
-      );
-    }
-    for (const [queue, count] of Object.entries(droppedRecords)) {
-      warn(
-        `mrecordlog: dropped ${count} inconsistent record(s) of queue ${
-          JSON.stringify(queue)
-        } in ${dir}`,
-      );
-    }
-    if (detachedFiles.length > 0) {
-      warn(
-        this.#writer === undefined
-          ? `mrecordlog: log files after the end of the data, not read (a writable open sets them aside): ${
-            detachedFiles.join(", ")
-          }`
-          : `mrecordlog: set aside log files after the end of the data: ${
-            detachedFiles.join(", ")
-          }`,
-      );
-    }
-  }
-
-  #changed(): void {
-    if (this.#listeners.size === 0) return;
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener();
-      } catch (error) {
-        // The change happened (an append may be persisted): a listener's bug
-        // must not make it look failed.
-        this.#reportListenerError(error);
-      }
-    }
-  }
-
-  #reportListenerError(error: unknown): void {
-    try {
-      this.#warn(`mrecordlog: an onChange listener threw: ${error}`);
-    } catch {
-      // Nowhere left to report it.
-    }
+    return this.#listeners.add(listener);
   }
 
   #queue(queue: string): MemQueue {
@@ -710,49 +467,9 @@ export class MultiRecordLog {
     if (writer.failed) throw writer.failed;
     return writer;
   }
-
-  /**
-   * Garbage collection: if some log files hold no record still in memory
-   * (and are not the newest), writes a Touch record for every empty queue,
-   * then commits with fsync and deletes those files. Otherwise just commits.
-   * Returns the bytes the Touch records took.
-   */
-  async #collectGarbageAndCommit(sync: boolean): Promise<number> {
-    const writer = this.#writable();
-    let oldestNeeded = writer.currentFileNumber;
-    for (const q of this.#queues.values()) {
-      const file = q.firstFileNumber;
-      if (file !== undefined && file < oldestNeeded) oldestNeeded = file;
-    }
-    let bytes = 0;
-    const removable = [...writer.files.keys()].some((n) => n < oldestNeeded);
-    if (removable) {
-      for (const q of this.#queues.values()) {
-        if (q.length > 0) continue;
-        bytes += writer.addControl(
-          RecordKind.Touch,
-          q.nameBytes,
-          q.nextPosition,
-        );
-      }
-    }
-    await writer.commit(sync || removable, removable ? oldestNeeded : 0);
-    return bytes;
-  }
 }
 
 const NOTHING_APPENDED: AppendOutcome = Object.freeze({
   lastPosition: undefined,
   walBytesWritten: 0,
 });
-
-/** UTF-8 byte order (code-point order), as the Rust crate's BTreeMap<String, _>. */
-function compareNames(a: MemQueue, b: MemQueue): number {
-  const x = a.nameBytes;
-  const y = b.nameBytes;
-  const n = Math.min(x.length, y.length);
-  for (let i = 0; i < n; i++) {
-    if (x[i] !== y[i]) return x[i] - y[i];
-  }
-  return x.length - y.length;
-}

@@ -1,4 +1,11 @@
-import { CorruptionError } from "../errors.ts";
+/**
+ * Recovery: reading the log files on open and rebuilding the queues, by
+ * replaying every record through {@linkcode MemQueues}, the same state the
+ * log changes as it writes.
+ *
+ * @module
+ */
+
 import {
   type AdapterFile,
   errorCode,
@@ -6,54 +13,39 @@ import {
   writeFully,
 } from "../storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../format/frame.ts";
-import { type LogFileToRead, readFrames } from "../storage/frame_reader.ts";
-import { MemQueue } from "./mem_queue.ts";
+import type { LogEnd, LogFileToRead } from "../storage/frame_reader.ts";
 import {
-  decodeRecord,
+  type DecodedRecord,
   forEachAppendItem,
   RecordKind,
 } from "../format/record.ts";
 import {
   createSegment,
-  parseSegmentName,
+  listSegmentNumbers,
+  openSegments,
   segmentName,
 } from "../storage/segment_file.ts";
+import type { ChunkAllocator } from "./chunk_allocator.ts";
+import { MemQueues } from "./mem_queues.ts";
+import { readRecords } from "./record_reader.ts";
+import {
+  emptyReport,
+  type RecoveryReport,
+  RecoveryReportBuilder,
+} from "./recovery_report.ts";
 
-/** Damage skipped while reading the log on open. */
-export interface CorruptionReport {
-  /** The file where it was found. */
-  fileNumber: number;
-  /** Byte offset of the damaged frame, block or record in that file. */
-  offset: number;
-  /** What was wrong. */
-  reason: string;
-}
-
-/** What opening the log found and skipped. */
-export interface RecoveryReport {
-  /** Log files read. */
-  filesRead: number;
-  /** Damage skipped (at most the first 1,000; see `corruptionCount`). */
-  corruptions: CorruptionReport[];
-  /** Number of damaged frames, blocks or records skipped. */
-  corruptionCount: number;
-  /**
-   * Records dropped per queue because they were inconsistent with the
-   * queue's state (a position below its next position, or above 2^53 - 1).
-   */
-  droppedRecords: Record<string, number>;
-  /**
-   * Log files found after the end of the data and set aside (renamed
-   * `*.detached`); after a read-only open, the files a writable open would
-   * set aside, left as they are and not read.
-   */
-  detachedFiles: string[];
+/** How to read the log on open. */
+export interface RecoveryOptions {
+  /** Raise `CorruptionError` on damage instead of skipping it. */
+  strict: boolean;
+  /** Where the queues' chunks come from. */
+  allocator: ChunkAllocator;
 }
 
 /** The state rebuilt from the log files. */
 export interface ReplayResult {
-  /** The queues, by name. */
-  queues: Map<string, MemQueue>;
+  /** The queues. */
+  queues: MemQueues;
   /** The log files and their lengths. */
   files: Map<number, number>;
   /** The newest file, open, ready to write. */
@@ -68,8 +60,8 @@ export interface ReplayResult {
 
 /** A log read without changing anything on disk (a read-only open). */
 export interface LogSnapshot {
-  /** The queues, by name. */
-  queues: Map<string, MemQueue>;
+  /** The queues. */
+  queues: MemQueues;
   /** The log files read and their lengths. */
   files: Map<number, number>;
   /** What was found and skipped. */
@@ -84,17 +76,16 @@ export interface LogSnapshot {
 
 /** What reading the log files gave, before anything is written. */
 interface ReadState {
-  queues: Map<string, MemQueue>;
+  queues: MemQueues;
   report: RecoveryReport;
   /** Every log file, open, oldest first. */
   toRead: LogFileToRead[];
-  /** The end of the valid data: a file index and an offset in it. */
-  end: { fileIndex: number; offset: number };
+  /** The end of the valid data. */
+  end: LogEnd;
   /** Read-only: damage after the last intact record was left out of `report`. */
   incompleteTail: boolean;
 }
 
-const MAX_REPORTED = 1000;
 /**
  * Times a read-only open starts over when a file vanished meanwhile (each
  * time, a writer's garbage collection removed a file between the listing
@@ -106,25 +97,23 @@ const SNAPSHOT_ATTEMPTS = 100;
  * Reads every log file of `dir` once, in order, and rebuilds the queues.
  * Corruption is skipped as the format says (or raises `CorruptionError` with
  * `strict`); a queue's inconsistent records are dropped and counted, never
- * failing the open. Leaves the newest file open at the end of the valid
- * data, with everything after that offset zeroed, so that writing resumes
- * there. An empty directory gets file 0.
+ * failing the open. Files after the end of the data are set aside. Leaves
+ * the newest file open at the end of the valid data, with everything after
+ * that offset zeroed, so that writing resumes there. An empty directory gets
+ * file 0.
  */
 export function replay(
   adapter: FileAdapter,
   dir: string,
   segmentBytes: number,
-  strict: boolean,
+  options: RecoveryOptions,
 ): ReplayResult {
-  const numbers = segmentNumbers(adapter, dir);
-  const files = new Map<number, number>();
+  const numbers = listSegmentNumbers(adapter, dir);
   if (numbers.length === 0) {
-    const file = createSegment(adapter, dir, 0, segmentBytes);
-    files.set(0, segmentBytes);
     return {
-      queues: new Map(),
-      files,
-      file,
+      queues: new MemQueues(options.allocator),
+      files: new Map([[0, segmentBytes]]),
+      file: createSegment(adapter, dir, 0, segmentBytes),
       offset: 0,
       fileLimit: segmentBytes,
       report: emptyReport(),
@@ -134,10 +123,10 @@ export function replay(
     adapter,
     dir,
     numbers,
-    strict,
+    options,
     false,
   );
-
+  const files = new Map<number, number>();
   for (let i = 0; i < toRead.length; i++) {
     const { number, file } = toRead[i];
     const size = file.size();
@@ -150,45 +139,47 @@ export function replay(
       files.set(number, size);
     }
   }
-  const last = toRead[end.fileIndex];
   if (report.detachedFiles.length > 0) adapter.syncDir(dir);
+  const last = toRead[end.fileIndex];
+  const resumed = resumeWriting(adapter, dir, last, end.offset, segmentBytes);
+  files.set(resumed.number, resumed.fileLimit);
+  return { queues, files, ...resumed, report };
+}
+
+/**
+ * Prepares the last file read, `last`, whose data ends at `end`, for
+ * writing: erases what follows the data, or, if the file is full, creates
+ * the next one.
+ */
+function resumeWriting(
+  adapter: FileAdapter,
+  dir: string,
+  last: LogFileToRead,
+  end: number,
+  segmentBytes: number,
+): { number: number; file: AdapterFile; offset: number; fileLimit: number } {
   // A file written with a larger segmentBytes is filled to its end first: a
   // new file after its end-of-data header would never be read.
   const fileLimit = Math.max(
     segmentBytes,
-    Math.floor(files.get(last.number)! / BLOCK_SIZE) * BLOCK_SIZE,
+    Math.floor(last.file.size() / BLOCK_SIZE) * BLOCK_SIZE,
   );
-  if (end.offset >= fileLimit) {
+  if (end >= fileLimit) {
     last.file.close();
     const number = last.number + 1;
-    files.set(number, segmentBytes);
-    return {
-      queues,
-      files,
-      file: createSegment(adapter, dir, number, segmentBytes),
-      offset: 0,
-      fileLimit: segmentBytes,
-      report,
-    };
+    const file = createSegment(adapter, dir, number, segmentBytes);
+    return { number, file, offset: 0, fileLimit: segmentBytes };
   }
   // Zero everything after the end of the data, so that stale bytes there can
   // never be read as records once new ones are written before them. The
   // file never ends mid-block meanwhile: a crash between these steps must
   // not hide the last block's records from the next reader.
-  const blockEnd = Math.ceil(end.offset / BLOCK_SIZE) * BLOCK_SIZE;
-  writeFully(last.file, new Uint8Array(blockEnd - end.offset), end.offset);
+  const blockEnd = Math.ceil(end / BLOCK_SIZE) * BLOCK_SIZE;
+  writeFully(last.file, new Uint8Array(blockEnd - end), end);
   last.file.truncate(blockEnd);
   last.file.truncate(fileLimit);
   last.file.syncDataSync();
-  files.set(last.number, fileLimit);
-  return {
-    queues,
-    files,
-    file: last.file,
-    offset: end.offset,
-    fileLimit,
-    report,
-  };
+  return { number: last.number, file: last.file, offset: end, fileLimit };
 }
 
 /**
@@ -202,13 +193,13 @@ export function replay(
 export function readSnapshot(
   adapter: FileAdapter,
   dir: string,
-  strict: boolean,
+  options: RecoveryOptions,
 ): LogSnapshot {
   for (let attempt = 1;; attempt++) {
-    const numbers = segmentNumbers(adapter, dir);
+    const numbers = listSegmentNumbers(adapter, dir);
     if (numbers.length === 0) {
       return {
-        queues: new Map(),
+        queues: new MemQueues(options.allocator),
         files: new Map(),
         report: emptyReport(),
         incompleteTail: false,
@@ -216,7 +207,7 @@ export function readSnapshot(
     }
     let state: ReadState;
     try {
-      state = readAll(adapter, dir, numbers, strict, true);
+      state = readAll(adapter, dir, numbers, options, true);
     } catch (error) {
       if (errorCode(error) === "ENOENT" && attempt < SNAPSHOT_ATTEMPTS) {
         continue;
@@ -238,120 +229,29 @@ export function readSnapshot(
   }
 }
 
-function segmentNumbers(adapter: FileAdapter, dir: string): number[] {
-  return adapter.listFiles(dir)
-    .map(parseSegmentName)
-    .filter((n): n is number => n !== undefined)
-    .sort((a, b) => a - b);
-}
-
-function emptyReport(): RecoveryReport {
-  return {
-    filesRead: 0,
-    corruptions: [],
-    corruptionCount: 0,
-    droppedRecords: {},
-    detachedFiles: [],
-  };
-}
-
 /** Opens and reads the log files `numbers` of `dir`; see `replay`. */
 function readAll(
   adapter: FileAdapter,
   dir: string,
   numbers: readonly number[],
-  strict: boolean,
+  options: RecoveryOptions,
   readOnly: boolean,
 ): ReadState {
-  const report = emptyReport();
-  const queues = new Map<string, MemQueue>();
-  const toRead: LogFileToRead[] = [];
-  try {
-    for (const number of numbers) {
-      toRead.push({
-        number,
-        file: adapter.open(`${dir}/${segmentName(number)}`, {
-          create: false,
-          readOnly,
-        }),
-      });
-    }
-  } catch (error) {
-    for (const { file } of toRead) file.close();
-    throw error;
-  }
-  const reportDamage = (fileNumber: number, offset: number, reason: string) => {
-    if (strict) throw new CorruptionError(fileNumber, offset, reason);
-    report.corruptionCount++;
-    if (report.corruptions.length < MAX_REPORTED) {
-      report.corruptions.push({ fileNumber, offset, reason });
-    }
-  };
-  // Read-only: damage is held back until it is known whether an intact
-  // record follows it; damage after the last intact record is the tail of a
-  // log being written.
-  const heldBack: CorruptionReport[] = [];
-  let lastIntact = { fileNumber: -1, offset: -1 };
-  const corruption = (fileNumber: number, offset: number, reason: string) => {
-    if (!readOnly) return reportDamage(fileNumber, offset, reason);
-    if (isAfter({ fileNumber, offset }, lastIntact)) {
-      heldBack.push({ fileNumber, offset, reason });
-    } else {
-      reportDamage(fileNumber, offset, reason);
-    }
-  };
-  const intact = (fileNumber: number, offset: number) => {
-    for (const c of heldBack) reportDamage(c.fileNumber, c.offset, c.reason);
-    heldBack.length = 0;
-    lastIntact = { fileNumber, offset };
-  };
-  const drop = (queue: string, count: number) => {
-    report.droppedRecords[queue] = (report.droppedRecords[queue] ?? 0) + count;
-  };
-  const encoder = new TextEncoder();
-  const newQueue = (name: string, next: number) => {
-    const queue = new MemQueue(name, encoder.encode(name), next);
-    queues.set(name, queue);
-    return queue;
-  };
-
+  const builder = new RecoveryReportBuilder(options.strict, readOnly);
+  const queues = new MemQueues(options.allocator);
+  const toRead = openSegments(adapter, dir, numbers, readOnly);
   let end;
   try {
-    end = readFrames(toRead, {
-      corruption,
-      record(bytes, fileNumber, offset) {
-        if (readOnly) intact(fileNumber, offset);
-        const record = decodeRecord(bytes);
-        if (typeof record === "string") {
-          return corruption(fileNumber, offset, record);
-        }
-        const { kind, position, queue: name } = record;
-        let queue = queues.get(name);
-        if (kind === RecordKind.DeleteQueue) {
-          queues.delete(name);
-        } else if (kind === RecordKind.AppendRecords) {
-          const error = forEachAppendItem(
-            bytes,
-            record.bodyOffset,
-            (at, start, length) => {
-              if (
-                at === undefined || at > Number.MAX_SAFE_INTEGER
-              ) return drop(name, 1);
-              queue ??= newQueue(name, at);
-              if (at < queue.nextPosition) return drop(name, 1);
-              queue.push(at, bytes.subarray(start, start + length), fileNumber);
-            },
-          );
-          if (error) corruption(fileNumber, offset, error);
-        } else if (position === undefined) {
-          drop(name, 1);
-        } else if (kind === RecordKind.Touch) {
-          if (!queue || queue.length > 0 || queue.nextPosition !== position) {
-            newQueue(name, position);
-          }
-        } else {
-          queue?.truncate(position);
-        }
+    end = readRecords(toRead, {
+      record(record, bytes, fileNumber, offset) {
+        builder.intact(fileNumber, offset);
+        return applyRecord(queues, record, bytes, fileNumber, builder);
+      },
+      damage(fileNumber, offset, reason, malformed) {
+        // A malformed record's frames are intact: damage before it is not
+        // the tail of a log being written.
+        if (malformed) builder.intact(fileNumber, offset);
+        builder.damage(fileNumber, offset, reason);
       },
     });
   } catch (error) {
@@ -359,16 +259,48 @@ function readAll(
     throw error;
   }
   end ??= { fileIndex: toRead.length - 1, offset: 0, zeroHeader: false };
+  const report = builder.report;
   report.filesRead = end.fileIndex + 1;
-  for (const queue of queues.values()) queue.visibleNext = queue.nextPosition;
-  return { queues, report, toRead, end, incompleteTail: heldBack.length > 0 };
+  queues.showAll();
+  return {
+    queues,
+    report,
+    toRead,
+    end,
+    incompleteTail: builder.incompleteTail,
+  };
 }
 
-/** Whether `a` is after `b` in the log. */
-function isAfter(
-  a: { fileNumber: number; offset: number },
-  b: { fileNumber: number; offset: number },
-): boolean {
-  return a.fileNumber > b.fileNumber ||
-    (a.fileNumber === b.fileNumber && a.offset > b.offset);
+/**
+ * Replays one record read back from the log (of file `fileNumber`) on
+ * `queues`; inconsistent records are dropped and counted in `builder`.
+ * Returns what is wrong with an AppendRecords body, if anything (nothing of
+ * it is applied then).
+ */
+function applyRecord(
+  queues: MemQueues,
+  record: DecodedRecord,
+  bytes: Uint8Array,
+  fileNumber: number,
+  builder: RecoveryReportBuilder,
+): string | undefined {
+  const { kind, position, queue: name } = record;
+  if (kind === RecordKind.DeleteQueue) {
+    queues.delete(name);
+  } else if (kind === RecordKind.AppendRecords) {
+    return forEachAppendItem(bytes, record.bodyOffset, (at, start, length) => {
+      const payload = bytes.subarray(start, start + length);
+      if (!queues.appendRead(name, at, payload, fileNumber)) {
+        builder.dropped(name);
+      }
+    });
+  } else if (position === undefined) {
+    builder.dropped(name);
+  } else if (kind === RecordKind.Touch) {
+    queues.touch(name, position);
+  } else {
+    const queue = queues.get(name);
+    if (queue !== undefined) queues.truncate(queue, position);
+  }
+  return undefined;
 }

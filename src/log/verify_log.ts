@@ -5,16 +5,17 @@
  * @module
  */
 
-import * as fs from "node:fs";
-import type { AdapterFile } from "../storage/file_adapter.ts";
+import { defaultFileAdapter } from "../storage/default_file_adapter.ts";
+import type { AdapterFile, FileAdapter } from "../storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../format/frame.ts";
-import { type LogFileToRead, readFrames } from "../storage/frame_reader.ts";
+import type { LogFileToRead } from "../storage/frame_reader.ts";
+import { forEachAppendItem, RecordKind } from "../format/record.ts";
 import {
-  decodeRecord,
-  forEachAppendItem,
-  RecordKind,
-} from "../format/record.ts";
-import { parseSegmentName } from "../storage/segment_file.ts";
+  listSegmentNumbers,
+  openSegments,
+  segmentName,
+} from "../storage/segment_file.ts";
+import { readRecords } from "./record_reader.ts";
 
 /** One piece of damage found by {@linkcode verifyLog}. */
 export interface VerifyCorruption {
@@ -76,19 +77,21 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Called as bytes are read, with the bytes read so far and in all. */
   onProgress?: (bytesRead: number, bytesTotal: number) => void;
+  /** The file system; files are opened read-only. Default: Deno's or `node:fs`, chosen at runtime. */
+  fileAdapter?: FileAdapter;
 }
 
 const SCAN_CHUNK = 4 * 1024 * 1024;
 
 /**
  * Reads every frame of every log file (`wal-` and 20 digits) in `dir`, in
- * order, without writing anything: files are opened read-only and the
- * directory is not locked. Frames are walked as `MultiRecordLog.open` walks
- * them (`readFrames`); each reassembled record is also decoded. Damage is
- * reported per file and per block: frames with a bad checksum, type or
- * length, records that do not decode, and non-zero bytes that no reader ever
- * reads (after the zero header that ends the log, in a file after it, or in a
- * last partial block).
+ * order, without writing anything: files are opened read-only (through
+ * `options.fileAdapter`) and the directory is not locked. Records are walked
+ * as `MultiRecordLog.open` walks them (`readRecords`), each one decoded whole.
+ * Damage is reported per file and per block: frames with a bad checksum,
+ * type or length, records that do not decode, and non-zero bytes that no
+ * reader ever reads (after the zero header that ends the log, in a file
+ * after it, or in a last partial block).
  *
  * Queue-level consistency (positions going backwards) is not checked here:
  * open drops such records and `summary()` counts them.
@@ -105,41 +108,26 @@ export function verifyLog(
   dir: string,
   options: VerifyOptions = {},
 ): VerifyReport {
-  const names = fs.readdirSync(dir, { withFileTypes: true })
-    .filter((entry) =>
-      entry.isFile() && parseSegmentName(entry.name) !== undefined
-    )
-    .map((entry) => entry.name)
-    .sort((a, b) => parseSegmentName(a)! - parseSegmentName(b)!);
+  const adapter = options.fileAdapter ?? defaultFileAdapter();
+  const numbers = listSegmentNumbers(adapter, dir);
+  const opened = openSegments(adapter, dir, numbers, true);
   const files: FileReport[] = [];
-  const opened: ReadOnlyFile[] = [];
-  let bytesRead = 0;
-  let bytesTotal = 0;
-  const progress = (n: number): void => {
-    bytesRead += n;
-    options.onProgress?.(bytesRead, bytesTotal);
-  };
   try {
-    for (const name of names) {
-      const file = new ReadOnlyFile(`${dir}/${name}`, progress);
-      opened.push(file);
-      const bytes = file.size();
+    let bytesRead = 0;
+    let bytesTotal = 0;
+    const progress = (n: number): void => {
+      bytesRead += n;
+      options.onProgress?.(bytesRead, bytesTotal);
+    };
+    for (const segment of opened) {
+      const bytes = segment.file.size();
       bytesTotal += bytes;
-      files.push({
-        name,
-        number: parseSegmentName(name)!,
-        bytes,
-        blocks: [],
-        records: 0,
-        corruptionCount: 0,
-        endOffset: undefined,
-        afterEnd: false,
-        partialBlockBytes: bytes % BLOCK_SIZE,
-      });
+      files.push(fileReport(segment.number, bytes));
+      segment.file = countingReads(segment.file, progress);
     }
     walk(files, opened);
   } finally {
-    for (const file of opened) file.close();
+    for (const { file } of opened) file.close();
   }
   let records = 0;
   let corruptionCount = 0;
@@ -156,39 +144,57 @@ export function verifyLog(
   };
 }
 
-function walk(files: FileReport[], opened: ReadOnlyFile[]): void {
-  const byNumber = new Map(files.map((file) => [file.number, file]));
-  const blockOf = (file: FileReport, offset: number): BlockReport => {
-    const index = Math.floor(offset / BLOCK_SIZE);
-    while (file.blocks.length <= index) {
-      const i = file.blocks.length;
-      file.blocks.push({
-        index: i,
-        offset: i * BLOCK_SIZE,
-        records: 0,
-        corruptions: [],
-      });
-    }
-    return file.blocks[index];
+/** The report of file `number`, `bytes` long, before it is read. */
+function fileReport(number: number, bytes: number): FileReport {
+  return {
+    name: segmentName(number),
+    number,
+    bytes,
+    blocks: [],
+    records: 0,
+    corruptionCount: 0,
+    endOffset: undefined,
+    afterEnd: false,
+    partialBlockBytes: bytes % BLOCK_SIZE,
   };
-  const damage = (file: FileReport, offset: number, reason: string): void => {
-    blockOf(file, offset).corruptions.push({ offset, reason });
-    file.corruptionCount++;
-  };
-  const toRead: LogFileToRead[] = files.map((file, i) => ({
-    number: file.number,
-    file: opened[i],
-  }));
-  const end = readFrames(toRead, {
-    corruption(number, offset, reason) {
-      damage(byNumber.get(number)!, offset, reason);
+}
+
+/** `file`, calling `onRead` with the bytes of every read. */
+function countingReads(
+  file: AdapterFile,
+  onRead: (bytes: number) => void,
+): AdapterFile {
+  return {
+    read(buffer, offset) {
+      const n = file.read(buffer, offset);
+      onRead(n);
+      return n;
     },
-    record(bytes, number, offset) {
-      const file = byNumber.get(number)!;
-      const problem = recordProblem(bytes);
-      if (problem) return damage(file, offset, problem);
-      blockOf(file, offset).records++;
-      file.records++;
+    write: (bytes, offset) => file.write(bytes, offset),
+    truncate: (length) => file.truncate(length),
+    size: () => file.size(),
+    syncData: () => file.syncData(),
+    syncDataSync: () => file.syncDataSync(),
+    close: () => file.close(),
+  };
+}
+
+function walk(files: FileReport[], opened: LogFileToRead[]): void {
+  const byNumber = new Map(files.map((file) => [file.number, file]));
+  const end = readRecords(opened, {
+    damage(number, offset, reason) {
+      addDamage(byNumber.get(number)!, offset, reason);
+    },
+    record(record, bytes, number, offset) {
+      const problem = record.kind === RecordKind.AppendRecords
+        ? forEachAppendItem(bytes, record.bodyOffset, () => {})
+        : undefined;
+      if (problem === undefined) {
+        const file = byNumber.get(number)!;
+        blockOf(file, offset).records++;
+        file.records++;
+      }
+      return problem;
     },
   });
   if (end === undefined) return;
@@ -206,9 +212,9 @@ function walk(files: FileReport[], opened: ReadOnlyFile[]): void {
       file.afterEnd = true;
       unreadFrom = 0;
     }
-    const found = firstNonZero(opened[i], unreadFrom);
+    const found = firstNonZero(opened[i].file, unreadFrom);
     if (found === undefined) continue;
-    damage(
+    addDamage(
       file,
       found,
       file.afterEnd
@@ -220,16 +226,28 @@ function walk(files: FileReport[], opened: ReadOnlyFile[]): void {
   }
 }
 
-/** Why a reassembled record does not decode, or `undefined` if it does. */
-function recordProblem(bytes: Uint8Array): string | undefined {
-  const record = decodeRecord(bytes);
-  if (typeof record === "string") return record;
-  if (record.kind !== RecordKind.AppendRecords) return undefined;
-  return forEachAppendItem(bytes, record.bodyOffset, () => {});
+/** The report of the block of `file` at `offset`, with those before it. */
+function blockOf(file: FileReport, offset: number): BlockReport {
+  const index = Math.floor(offset / BLOCK_SIZE);
+  while (file.blocks.length <= index) {
+    const i = file.blocks.length;
+    file.blocks.push({
+      index: i,
+      offset: i * BLOCK_SIZE,
+      records: 0,
+      corruptions: [],
+    });
+  }
+  return file.blocks[index];
+}
+
+function addDamage(file: FileReport, offset: number, reason: string): void {
+  blockOf(file, offset).corruptions.push({ offset, reason });
+  file.corruptionCount++;
 }
 
 /** The offset of the first non-zero byte of `file` from `from`, if any. */
-function firstNonZero(file: ReadOnlyFile, from: number): number | undefined {
+function firstNonZero(file: AdapterFile, from: number): number | undefined {
   const size = file.size();
   if (from >= size) return undefined;
   const buffer = new Uint8Array(Math.min(SCAN_CHUNK, size - from));
@@ -242,45 +260,4 @@ function firstNonZero(file: ReadOnlyFile, from: number): number | undefined {
     offset += n;
   }
   return undefined;
-}
-
-/** A log file opened read-only (`node:fs`, flag `"r"`); writing throws. */
-class ReadOnlyFile implements AdapterFile {
-  readonly #fd: number;
-  readonly #onRead: (bytes: number) => void;
-
-  constructor(path: string, onRead: (bytes: number) => void) {
-    this.#fd = fs.openSync(path, "r");
-    this.#onRead = onRead;
-  }
-
-  read(buffer: Uint8Array, offset: number): number {
-    const n = fs.readSync(this.#fd, buffer, 0, buffer.length, offset);
-    this.#onRead(n);
-    return n;
-  }
-
-  write(): number {
-    throw new Error("verifyLog opens log files read-only");
-  }
-
-  truncate(): void {
-    throw new Error("verifyLog opens log files read-only");
-  }
-
-  size(): number {
-    return fs.fstatSync(this.#fd).size;
-  }
-
-  syncData(): Promise<void> {
-    return Promise.reject(new Error("verifyLog opens log files read-only"));
-  }
-
-  syncDataSync(): void {
-    throw new Error("verifyLog opens log files read-only");
-  }
-
-  close(): void {
-    fs.closeSync(this.#fd);
-  }
 }

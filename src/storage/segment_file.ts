@@ -1,4 +1,5 @@
 import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import type { LogFileToRead } from "./frame_reader.ts";
 
 /** The prefix of log file names. */
 const PREFIX = "wal-";
@@ -33,6 +34,32 @@ export function listSegmentNumbers(
     .map(parseSegmentName)
     .filter((n): n is number => n !== undefined)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Opens the existing log files `numbers` of `dir`, in that order, read-only
+ * with `readOnly`. If one cannot be opened, closes the others and throws.
+ */
+export function openSegments(
+  adapter: FileAdapter,
+  dir: string,
+  numbers: readonly number[],
+  readOnly: boolean,
+): LogFileToRead[] {
+  const opened: LogFileToRead[] = [];
+  try {
+    for (const number of numbers) {
+      const path = `${dir}/${segmentName(number)}`;
+      opened.push({
+        number,
+        file: adapter.open(path, { create: false, readOnly }),
+      });
+    }
+  } catch (error) {
+    for (const { file } of opened) file.close();
+    throw error;
+  }
+  return opened;
 }
 
 /**

@@ -476,6 +476,9 @@ describe("bad open arguments", () => {
     ["memoryLimitBytes -1", DIR, { memoryLimitBytes: -1 }],
     ["memoryLimitBytes NaN", DIR, { memoryLimitBytes: NaN }],
     ['memoryLimitBytes "1"', DIR, { memoryLimitBytes: "1" }],
+    ['readOnly "yes"', DIR, { readOnly: "yes" }],
+    ["prefaultChunks 0", DIR, { prefaultChunks: 0 }],
+    ['prefaultChunks "false"', DIR, { prefaultChunks: "false" }],
   ];
   for (const [label, dir, options] of cases) {
     test(`${label} is refused before anything is created`, async () => {

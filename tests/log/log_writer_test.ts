@@ -1,10 +1,12 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { LogWriter } from "../../src/log/log_writer.ts";
+import { LogWriter, type RecordPlacement } from "../../src/log/log_writer.ts";
 import { LogFailedError } from "../../src/errors.ts";
 import type { FileAdapter } from "../../src/storage/file_adapter.ts";
 import { errorCode } from "../../src/storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../../src/format/frame.ts";
+import { RecordKind } from "../../src/format/record.ts";
+import { mulberry32 } from "../../src/testing/mulberry32.ts";
 import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
 import { createSegment, segmentName } from "../../src/storage/segment_file.ts";
 import { GatedFileAdapter } from "../support/gated_file_adapter.ts";
@@ -43,21 +45,72 @@ function heldWriter(): {
 }
 
 /** Lays out an AppendRecords of one payload to queue "q" at `position`. */
-function add(writer: LogWriter, position: number, payload: Uint8Array): number {
+function add(
+  writer: LogWriter,
+  position: number,
+  payload: Uint8Array,
+): RecordPlacement {
   return writer.addAppend(utf8("q"), position, [payload]);
 }
 
-/** The records in the log files of `fs`, with the file their first frame is in. */
+/** The records in the log files of `fs`, with the file their first frame is in and its offset. */
 function logRecords(
   fs: MemoryFileAdapter,
-): { bytes: Uint8Array; file: number }[] {
+): { bytes: Uint8Array; file: number; offset: number }[] {
   const numbers = walNumbers(fs, DIR);
   const files = numbers.map((n) =>
     fs.readFileBytes(`${DIR}/${segmentName(n)}`)
   );
   const { records, corruptions } = readLog(files, numbers[0]);
   assert.deepEqual(corruptions, []);
-  return records.map((r) => ({ bytes: r.bytes, file: r.fileNumber }));
+  return records.map((r) => ({
+    bytes: r.bytes,
+    file: r.fileNumber,
+    offset: r.offset,
+  }));
+}
+
+/**
+ * Lays out a record #`i` of a random kind and size, often one that ends 1 to
+ * 6 bytes before the end of its block (too little for a frame header: the
+ * next record starts after padding, maybe in the next file). `laidOut` is
+ * the bytes laid out so far (blocks are aligned on it).
+ */
+function randomRecord(
+  writer: LogWriter,
+  random: () => number,
+  laidOut: number,
+  i: number,
+): RecordPlacement {
+  const name = utf8("q".repeat(1 + Math.floor(random() * 40)));
+  const kind = random();
+  if (kind < 0.15) {
+    return writer.addControl(RecordKind.Touch, name, i);
+  }
+  const room = BLOCK_SIZE - (laidOut % BLOCK_SIZE);
+  const overhead = 7 + 11 + name.length + 12; // one frame, one item
+  let size: number;
+  if (kind < 0.55 && room - overhead - 6 >= 0) {
+    size = room - overhead - (1 + Math.floor(random() * 6));
+  } else if (kind < 0.85) {
+    size = Math.floor(random() * 200);
+  } else {
+    size = Math.floor(random() * 3 * BLOCK_SIZE);
+  }
+  return writer.addAppend(name, i, [new Uint8Array(size).fill(i & 0xff)]);
+}
+
+/** The file the next record goes to after `laidOut` bytes, by the files' lengths. */
+function expectedCurrent(fs: MemoryFileAdapter, laidOut: number): number {
+  let offset = laidOut;
+  let number = 0;
+  for (;;) {
+    const path = `${DIR}/${segmentName(number)}`;
+    const size = fs.pathExists(path) ? fs.fileSize(path) : 2 * BLOCK_SIZE;
+    if (offset < size) return number;
+    offset -= size;
+    number++;
+  }
 }
 
 /** The payload of a one-item AppendRecords record of queue "q". */
@@ -69,8 +122,9 @@ describe("LogWriter writing and committing", () => {
   it("writes nothing until commit, then the records laid out, in order", async () => {
     const fs = new MemoryFileAdapter();
     const writer = newWriter(fs);
-    const bytes = add(writer, 0, utf8("hello"));
+    const { bytes, fileNumber } = add(writer, 0, utf8("hello"));
     assert.equal(bytes, 7 + 12 + 12 + 5);
+    assert.equal(fileNumber, 0);
     add(writer, 1, utf8("world"));
     assert.equal(logRecords(fs).length, 0);
     await writer.commit(false);
@@ -264,8 +318,7 @@ describe("LogWriter rolling to new files", () => {
     for (let i = 0; i < 30; i++) {
       const payload = randomBytes(10_000 + i, i);
       payloads.push(payload);
-      add(writer, i, payload);
-      starts.push(writer.lastRecordFile);
+      starts.push(add(writer, i, payload).fileNumber);
       await writer.commit(i % 7 === 0);
     }
     const numbers = walNumbers(fs, DIR);
@@ -284,6 +337,47 @@ describe("LogWriter rolling to new files", () => {
     writer.close();
   });
 
+  it("places each record in the file it is written to, around block and file ends", async () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const random = mulberry32(seed);
+      const fs = new MemoryFileAdapter();
+      const segment = 2 * BLOCK_SIZE;
+      // Seeds 3 and 4 start in a file written with a larger segmentBytes.
+      const firstLimit = seed > 2 ? 5 * BLOCK_SIZE : segment;
+      fs.mkdir(DIR);
+      const writer = new LogWriter({
+        adapter: fs,
+        dir: DIR,
+        files: new Map([[0, firstLimit]]),
+        file: createSegment(fs, DIR, 0, firstLimit),
+        offset: 0,
+        fileLimit: firstLimit,
+        segmentBytes: segment,
+      });
+      const placed: number[] = [];
+      let laidOut = 0; // bytes laid out, padding included
+      for (let i = 0; i < 600; i++) {
+        const placement = randomRecord(writer, random, laidOut, i);
+        placed.push(placement.fileNumber);
+        laidOut += placement.bytes;
+        // Written at once, committed, or left pending with the next ones.
+        const how = random();
+        if (how < 0.2) writer.writeNow();
+        else if (how < 0.4) await writer.commit(false);
+      }
+      await writer.commit(false);
+      const records = logRecords(fs);
+      assert.equal(records.length, placed.length, `seed ${seed}`);
+      assert.deepEqual(records.map((r) => r.file), placed, `seed ${seed}`);
+      assert.equal(writer.currentFileNumber, expectedCurrent(fs, laidOut));
+      // Records started at the very start of a file, after padding at the
+      // end of the one before, and ran across files.
+      assert.ok(records.some((r) => r.offset === 0 && r.file > 0));
+      assert.ok(placed.at(-1)! > 10, `only ${placed.at(-1)} files`);
+      writer.close();
+    }
+  });
+
   it("fsyncs the full file and the directory when rolling", async () => {
     const fs = new MemoryFileAdapter();
     const writer = newWriter(fs, BLOCK_SIZE);
@@ -291,8 +385,7 @@ describe("LogWriter rolling to new files", () => {
     await writer.commit(false);
     assert.equal(writer.currentFileNumber, 1);
     const { syncs, syncDirs } = fs.stats;
-    add(writer, 1, utf8("next"));
-    assert.equal(writer.lastRecordFile, 1);
+    assert.equal(add(writer, 1, utf8("next")).fileNumber, 1);
     await writer.commit(false);
     assert.ok(fs.stats.syncs > syncs);
     assert.ok(fs.stats.syncDirs > syncDirs);

@@ -3,9 +3,28 @@ import assert from "node:assert/strict";
 import { type LogRecord, MemQueue } from "../../src/log/mem_queue.ts";
 import { randomBytes } from "../support/random_bytes.ts";
 import { text, utf8 } from "../support/bytes.ts";
+import {
+  type ChunkAllocator,
+  plainAllocator,
+} from "../../src/log/chunk_allocator.ts";
 
-function queue(next = 0): MemQueue {
-  return new MemQueue("q", utf8("q"), next);
+function queue(next = 0, allocator = plainAllocator): MemQueue {
+  return new MemQueue("q", utf8("q"), next, allocator);
+}
+
+/** A plain allocator of chunks up to `chunkBytes` that records the sizes asked for. */
+function recordingAllocator(
+  chunkBytes: number,
+): ChunkAllocator & { sizes: number[] } {
+  const sizes: number[] = [];
+  return {
+    chunkBytes,
+    sizes,
+    allocate(bytes) {
+      sizes.push(bytes);
+      return new Uint8Array(bytes);
+    },
+  };
 }
 
 /** Pushes `count` records from the queue's next position, all visible. */
@@ -331,3 +350,38 @@ describe("MemQueue index pages", () => {
     assert.ok(allocated < 1.3 * q.payloadBytes, `${allocated}`);
   });
 });
+
+describe("MemQueue chunks from its allocator", () => {
+  it("takes every chunk from the allocator, growing up to its chunkBytes", () => {
+    for (const chunkBytes of [32 * 1024, 128 * 1024, 256 * 1024, 1024 * 1024]) {
+      const allocator = recordingAllocator(chunkBytes);
+      const q = queue(0, allocator);
+      fill(q, 3000, 1000); // 3 MB of small payloads
+      const first = Math.min(64 * 1024, chunkBytes);
+      const expected = [first];
+      while (expected.length < allocator.sizes.length) {
+        expected.push(Math.min(expected.at(-1)! * 2, chunkBytes));
+      }
+      assert.deepEqual(allocator.sizes, expected, `chunkBytes ${chunkBytes}`);
+      assert.equal(allocator.sizes.at(-1), chunkBytes);
+      // Every chunk counted in allocatedBytes came from the allocator.
+      const allocated = q.allocatedBytes();
+      assert.ok(allocated >= sum(allocator.sizes), `${allocated}`);
+      assert.ok(allocated < sum(allocator.sizes) + 3000 * 2 * 12);
+      const records = [...q.range(0, Infinity)];
+      assert.equal(records.length, 3000);
+      assert.deepEqual(records[2999].payload, randomBytes(1000, 2999));
+    }
+  });
+
+  it("asks for room for four payloads when one does not fit its chunks", () => {
+    const allocator = recordingAllocator(64 * 1024);
+    const q = queue(0, allocator);
+    fill(q, 1, 100 * 1024);
+    assert.deepEqual(allocator.sizes, [400 * 1024]);
+  });
+});
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}

@@ -632,6 +632,27 @@ describe("MultiRecordLog reopen", () => {
     assert.equal(log.lastPosition("top"), max);
     await log.close();
   });
+
+  it("holds the same records with prefaultChunks true or false", async () => {
+    // Enough per queue (3 MB) for chunks of the full 256 KiB.
+    const states: unknown[] = [];
+    for (const prefaultChunks of [true, false]) {
+      const fs = new MemoryFileAdapter();
+      let log = await openMem(fs, { prefaultChunks });
+      await log.createQueue("q");
+      for (let i = 0; i < 300; i++) {
+        await log.appendRecord("q", undefined, randomBytes(10_000, i));
+      }
+      const state = stateOf(log);
+      const usage = log.resourceUsage();
+      log = await reopen(log, fs, { prefaultChunks: !prefaultChunks });
+      assert.deepEqual(stateOf(log), state);
+      assert.deepEqual(log.resourceUsage(), usage);
+      states.push(state);
+      await log.close();
+    }
+    assert.deepEqual(states[0], states[1]);
+  });
 });
 
 describe("MultiRecordLog garbage collection", () => {

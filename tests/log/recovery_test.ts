@@ -1,10 +1,15 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { replay, type ReplayResult } from "../../src/log/recovery.ts";
+import {
+  type RecoveryOptions,
+  replay,
+  type ReplayResult,
+} from "../../src/log/recovery.ts";
 import { CorruptionError } from "../../src/errors.ts";
 import { BLOCK_SIZE, FrameType } from "../../src/format/frame.ts";
 import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
-import type { MemQueue } from "../../src/log/mem_queue.ts";
+import type { MemQueues } from "../../src/log/mem_queues.ts";
+import { plainAllocator } from "../../src/log/chunk_allocator.ts";
 import { RecordKind } from "../../src/format/record.ts";
 import { segmentName } from "../../src/storage/segment_file.ts";
 import {
@@ -29,10 +34,15 @@ interface Replayed {
   queues: Record<string, { next: number; records: [number, string][] }>;
 }
 
-function dump(queues: Map<string, MemQueue>): Replayed["queues"] {
+/** Recovery options: plain chunks, `strict` as given. */
+function recoveryOptions(strict: boolean): RecoveryOptions {
+  return { strict, allocator: plainAllocator };
+}
+
+function dump(queues: MemQueues): Replayed["queues"] {
   const out: Replayed["queues"] = {};
-  for (const [name, q] of [...queues].sort(([a], [b]) => a < b ? -1 : 1)) {
-    out[name] = {
+  for (const q of queues.sorted()) {
+    out[q.name] = {
       next: q.nextPosition,
       records: [...q.range(0, Infinity)].map((
         r,
@@ -52,7 +62,7 @@ function replayFiles(
     fs,
     DIR,
     options.segmentBytes ?? SEGMENT,
-    options.strict ?? false,
+    recoveryOptions(options.strict ?? false),
   );
   return { fs, result, queues: dump(result.queues) };
 }
@@ -65,7 +75,7 @@ describe("replay of an empty directory", () => {
   it("creates file 0 of segmentBytes and starts writing at offset 0", () => {
     const fs = new MemoryFileAdapter();
     fs.mkdir(DIR);
-    const result = replay(fs, DIR, SEGMENT, false);
+    const result = replay(fs, DIR, SEGMENT, recoveryOptions(false));
     assert.equal(result.queues.size, 0);
     assert.deepEqual([...result.files], [[0, SEGMENT]]);
     assert.equal(result.offset, 0);
@@ -319,7 +329,7 @@ describe("replay of damaged logs", () => {
       block(frameBytes(FrameType.Full, utf8("abc"), { checksum: 1 })),
     ], 2);
     assert.throws(
-      () => replay(fs, DIR, SEGMENT, true),
+      () => replay(fs, DIR, SEGMENT, recoveryOptions(true)),
       (e: unknown) => {
         assert.ok(e instanceof CorruptionError);
         assert.equal(e.name, "CorruptionError");
@@ -329,7 +339,7 @@ describe("replay of damaged logs", () => {
       },
     );
     // Not strict: the same log opens.
-    const result = replay(fs, DIR, SEGMENT, false);
+    const result = replay(fs, DIR, SEGMENT, recoveryOptions(false));
     assert.equal(result.report.corruptionCount, 1);
     result.file.close();
   });

@@ -12,6 +12,8 @@ import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
 import { RecordKind } from "../../src/format/record.ts";
 import { segmentName } from "../../src/storage/segment_file.ts";
 import { verifyLog } from "../../src/log/verify_log.ts";
+import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
+import type { FileAdapter } from "../../src/storage/file_adapter.ts";
 import {
   block,
   frameBytes,
@@ -291,6 +293,69 @@ describe("verifyLog finds hand-made damage", () => {
         assert.ok(seen.at(-1)![0] >= 2 * BLOCK_SIZE);
       },
     );
+  });
+});
+
+describe("verifyLog through a FileAdapter", () => {
+  test("reads the files of the adapter given, each opened read-only", async () => {
+    const fs = new MemoryFileAdapter();
+    const log = await MultiRecordLog.open("/data", {
+      fileAdapter: fs,
+      segmentBytes: 2 * BLOCK_SIZE,
+    });
+    await log.createQueue("q");
+    for (let i = 0; i < 20; i++) {
+      await log.appendRecord("q", undefined, new Uint8Array(5000).fill(i));
+    }
+    await log.close();
+    fs.writeFileBytes("/data/not-a-log-file", utf8("ignored"));
+    const opens: { path: string; create: boolean; readOnly?: boolean }[] = [];
+    const spy: FileAdapter = {
+      mkdir: (path) => fs.mkdir(path),
+      listFiles: (dir) => fs.listFiles(dir),
+      open(path, options) {
+        opens.push({ path, ...options });
+        return fs.open(path, options);
+      },
+      rename: () => assert.fail("verify renames nothing"),
+      link: () => assert.fail("verify links nothing"),
+      remove: () => assert.fail("verify removes nothing"),
+      syncDir: () => assert.fail("verify syncs nothing"),
+    };
+    const { writes, truncates, syncs } = fs.stats;
+    const report = verifyLog("/data", { fileAdapter: spy });
+    assert.equal(report.intact, true);
+    assert.equal(report.records, 21);
+    assert.ok(report.files.length >= 2, `${report.files.length} files`);
+    assert.deepEqual(
+      opens.map((o) => o.path),
+      report.files.map((f) => `/data/${f.name}`),
+    );
+    assert.ok(opens.every((o) => o.create === false && o.readOnly === true));
+    assert.deepEqual(
+      [fs.stats.writes, fs.stats.truncates, fs.stats.syncs],
+      [writes, truncates, syncs],
+    );
+  });
+
+  test("finds damage in a memory log and throws for a missing directory", () => {
+    const fs = new MemoryFileAdapter();
+    fs.mkdir("/wal");
+    const bytes = block(
+      frameBytes(FrameType.Full, utf8("abc"), { checksum: 1 }),
+    );
+    fs.writeFileBytes(`/wal/${segmentName(4)}`, bytes);
+    const report = verifyLog("/wal", { fileAdapter: fs });
+    assert.equal(report.intact, false);
+    assert.deepEqual(corrupted(report), [{
+      file: segmentName(4),
+      block: 0,
+      offset: 0,
+      reason: "checksum mismatch",
+    }]);
+    assert.throws(() => verifyLog("/missing", { fileAdapter: fs }), {
+      code: "ENOENT",
+    });
   });
 });
 

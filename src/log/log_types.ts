@@ -1,0 +1,112 @@
+/**
+ * The option, outcome and summary types of `MultiRecordLog`.
+ *
+ * @module
+ */
+
+import type { FileAdapter } from "../storage/file_adapter.ts";
+import type { PersistPolicy } from "./persist_policy.ts";
+import type { RecoveryReport } from "./recovery_report.ts";
+
+/** Options of {@linkcode MultiRecordLog.open}. */
+export interface OpenOptions {
+  /** How appends are persisted. Default `{ kind: "always", action: "flush" }`. */
+  persistPolicy?: PersistPolicy;
+  /** File size at which the log rolls to a new file: a multiple of 32 KiB. Default 128 MiB. */
+  segmentBytes?: number;
+  /**
+   * Retained payload bytes past which `appendRecord(s)` rejects with
+   * `MemoryLimitError` (and stream sinks wait). Default: no limit.
+   */
+  memoryLimitBytes?: number;
+  /** Throw `CorruptionError` on any damage found on open, instead of skipping it. */
+  strict?: boolean;
+  /** Where warnings go (damage skipped on open, an `onChange` listener that threw). Default `console.warn`. */
+  onWarning?: (message: string) => void;
+  /** The file system. Default: Deno's or `node:fs`, chosen at runtime. */
+  fileAdapter?: FileAdapter;
+  /**
+   * Open a snapshot for reading only: takes no lock (a process writing the
+   * log may hold it), changes nothing on disk (no repair of a damaged tail,
+   * no file set aside, no garbage collection), and every method that writes
+   * raises `LogReadOnlyError`. The snapshot does not see later writes; a log
+   * being written may end in a record still half written: it is skipped, with
+   * a warning, and not counted as damage. Files after the end of the data
+   * are listed in `recovery.detachedFiles`, unread. Default `false`.
+   */
+  readOnly?: boolean;
+  /**
+   * Make the memory that records are copied into ready on a helper thread
+   * (`node:worker_threads`), one for the whole process, ahead of need: the
+   * first write to each page of new memory costs a page fault, more than
+   * copying the page. `false` allocates it on the calling thread only (no
+   * helper thread is started). Default `true`.
+   */
+  prefaultChunks?: boolean;
+}
+
+/** What an append did. */
+export interface AppendOutcome {
+  /** Position of the last record appended; `undefined` if nothing was appended. */
+  lastPosition: number | undefined;
+  /** Bytes added to the log: frame headers, payloads and padding. */
+  walBytesWritten: number;
+}
+
+/** What a truncate did. */
+export interface TruncateOutcome {
+  /** Records dropped from memory. */
+  evictedRecords: number;
+  /** Bytes added to the log (the Truncate record, and Touch records of garbage collection). */
+  walBytesWritten: number;
+}
+
+/** What a queue creation or deletion did. */
+export interface WriteOutcome {
+  /** Bytes added to the log. */
+  walBytesWritten: number;
+}
+
+/** Positions to read, both inclusive, both optional. */
+export interface RangeOptions {
+  /** The first position to read. */
+  from?: number;
+  /** The last position to read. */
+  to?: number;
+}
+
+/** One queue in {@linkcode LogSummary}. */
+export interface QueueSummary {
+  /** The first position held, or the next position if the queue is empty. */
+  start: number;
+  /** The last position, or `undefined` if the queue never advanced. */
+  end: number | undefined;
+  /** The log file the first record held is in, or `undefined` if empty. */
+  firstFileNumber: number | undefined;
+  /** Records visible (held, and persisted as the policy says). */
+  recordCount: number;
+  /** Payload bytes held. */
+  payloadBytes: number;
+  /** Records dropped on open because they were inconsistent (see `recovery`). */
+  droppedOnOpen: number;
+}
+
+/** The state of the log, from {@linkcode MultiRecordLog.summary}. */
+export interface LogSummary {
+  /** The queues, by name, in name order. */
+  queues: Record<string, QueueSummary>;
+  /** The log files: number and length in bytes, oldest first. */
+  files: { number: number; bytes: number }[];
+  /** What opening the log found and skipped. */
+  recovery: RecoveryReport;
+}
+
+/** Memory and disk used, from {@linkcode MultiRecordLog.resourceUsage}. */
+export interface ResourceUsage {
+  /** Payload bytes held plus the per-record index. */
+  memoryUsedBytes: number;
+  /** Bytes allocated for payloads and index. */
+  memoryAllocatedBytes: number;
+  /** Length of the log files. */
+  diskUsedBytes: number;
+}

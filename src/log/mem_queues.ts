@@ -1,0 +1,208 @@
+import { PositionInPastError, QueueAlreadyExistsError } from "../errors.ts";
+import type { ChunkAllocator } from "./chunk_allocator.ts";
+import { MemQueue, RECORD_INDEX_BYTES } from "./mem_queue.ts";
+
+const encoder = new TextEncoder();
+
+/**
+ * The queues held in memory, by name, and the payload bytes they retain: the
+ * one owner of the queues' state. `MultiRecordLog` changes it as it writes
+ * records (create, append, truncate, delete) and recovery as it reads them
+ * back (touch, append, truncate, delete), through the same methods, so that
+ * a log reopened holds what it held. Every queue's chunks come from the
+ * allocator given.
+ */
+export class MemQueues {
+  readonly #queues = new Map<string, MemQueue>();
+  readonly #allocator: ChunkAllocator;
+  #retainedBytes = 0;
+
+  /** No queues yet; their chunks will come from `allocator`. */
+  constructor(allocator: ChunkAllocator) {
+    this.#allocator = allocator;
+  }
+
+  /** Number of queues. */
+  get size(): number {
+    return this.#queues.size;
+  }
+
+  /** Payload bytes held, all queues together. */
+  get retainedBytes(): number {
+    return this.#retainedBytes;
+  }
+
+  /** The queue named `name`, if any. */
+  get(name: string): MemQueue | undefined {
+    return this.#queues.get(name);
+  }
+
+  /** The queues, in no particular order. */
+  values(): IterableIterator<MemQueue> {
+    return this.#queues.values();
+  }
+
+  /** The queues in name order: UTF-8 byte order, as the Rust crate's `BTreeMap<String, _>`. */
+  sorted(): MemQueue[] {
+    return [...this.#queues.values()].sort(compareNames);
+  }
+
+  /** Creates an empty queue at position 0. Raises `QueueAlreadyExistsError`. */
+  create(name: string, nameBytes: Uint8Array): MemQueue {
+    if (this.#queues.has(name)) throw new QueueAlreadyExistsError(name);
+    return this.#put(name, nameBytes, 0);
+  }
+
+  /**
+   * A Touch record: makes `name` an empty queue whose next position is
+   * `next`. A missing queue is created; one that holds records or has
+   * another next position is replaced by an empty one (records lost or
+   * truncated meanwhile were no longer part of its state).
+   */
+  touch(name: string, next: number): void {
+    const queue = this.#queues.get(name);
+    if (
+      queue === undefined || queue.length > 0 || queue.nextPosition !== next
+    ) {
+      this.#put(name, queue?.nameBytes ?? encoder.encode(name), next);
+    }
+  }
+
+  /**
+   * Where an append of `count` records to `queue` at `position` starts, by
+   * the Rust crate's rules: at the queue's next position if `position` is
+   * `undefined`; `undefined` (nothing to append) if `position + 1` is the
+   * next position (a retry of the last single-record append); a position
+   * further in the past raises `PositionInPastError`; one ahead leaves a gap.
+   * Raises `RangeError` if the last position would pass 2^53 - 1.
+   */
+  appendStart(
+    queue: MemQueue,
+    position: number | undefined,
+    count: number,
+  ): number | undefined {
+    const next = queue.nextPosition;
+    if (position !== undefined && position !== next) {
+      if (position + 1 === next) return undefined;
+      if (position < next) {
+        throw new PositionInPastError(queue.name, position, next);
+      }
+    }
+    const start = position ?? next;
+    if (count - 1 > Number.MAX_SAFE_INTEGER - start) {
+      throw new RangeError(
+        `the last position would pass 2^53 - 1 (first ${start}, ${count} records)`,
+      );
+    }
+    return start;
+  }
+
+  /**
+   * Copies `payload` into `queue` as its record at `position`, stored as in
+   * log file `fileNumber`. Returns `false`, changing nothing, if `position` is
+   * below the queue's next position (an inconsistent record).
+   */
+  append(
+    queue: MemQueue,
+    position: number,
+    payload: Uint8Array,
+    fileNumber: number,
+  ): boolean {
+    if (position < queue.nextPosition) return false;
+    queue.push(position, payload, fileNumber);
+    this.#retainedBytes += payload.length;
+    return true;
+  }
+
+  /**
+   * A record of an AppendRecords read back from the log (`position` is
+   * `undefined` above 2^53): appended to queue `name`, created at `position`
+   * if missing. Returns `false`, changing nothing, if the record is
+   * inconsistent: a position above 2^53 - 1, or below the queue's next one.
+   */
+  appendRead(
+    name: string,
+    position: number | undefined,
+    payload: Uint8Array,
+    fileNumber: number,
+  ): boolean {
+    if (position === undefined || position > Number.MAX_SAFE_INTEGER) {
+      return false;
+    }
+    const queue = this.#queues.get(name) ??
+      this.#put(name, encoder.encode(name), position);
+    return this.append(queue, position, payload, fileNumber);
+  }
+
+  /**
+   * Drops `queue`'s records at positions up to and including `position`
+   * (see `MemQueue.truncate`); returns the number dropped.
+   */
+  truncate(queue: MemQueue, position: number): number {
+    const before = queue.payloadBytes;
+    const dropped = queue.truncate(position);
+    this.#retainedBytes -= before - queue.payloadBytes;
+    return dropped;
+  }
+
+  /** Deletes queue `name`; returns it, marked deleted (its readers stop), if it existed. */
+  delete(name: string): MemQueue | undefined {
+    const queue = this.#queues.get(name);
+    if (queue === undefined) return undefined;
+    this.#queues.delete(name);
+    queue.deleted = true;
+    this.#retainedBytes -= queue.payloadBytes;
+    return queue;
+  }
+
+  /** Makes every record held visible to readers (once read back from the log). */
+  showAll(): void {
+    for (const queue of this.#queues.values()) {
+      queue.visibleNext = queue.nextPosition;
+    }
+  }
+
+  /** The oldest log file that a record held is in, or `current` if none is older. */
+  oldestFileNeeded(current: number): number {
+    let oldest = current;
+    for (const queue of this.#queues.values()) {
+      const file = queue.firstFileNumber;
+      if (file !== undefined && file < oldest) oldest = file;
+    }
+    return oldest;
+  }
+
+  /** The queues that hold no record. */
+  emptyQueues(): MemQueue[] {
+    return [...this.#queues.values()].filter((queue) => queue.length === 0);
+  }
+
+  /** Memory used by the queues (payloads and index) and allocated for them. */
+  memoryUsage(): { usedBytes: number; allocatedBytes: number } {
+    let usedBytes = 0;
+    let allocatedBytes = 0;
+    for (const queue of this.#queues.values()) {
+      usedBytes += queue.payloadBytes + queue.length * RECORD_INDEX_BYTES;
+      allocatedBytes += queue.allocatedBytes();
+    }
+    return { usedBytes, allocatedBytes };
+  }
+
+  /** Puts an empty queue in place of any queue of that name. */
+  #put(name: string, nameBytes: Uint8Array, next: number): MemQueue {
+    this.delete(name);
+    const queue = new MemQueue(name, nameBytes, next, this.#allocator);
+    this.#queues.set(name, queue);
+    return queue;
+  }
+}
+
+function compareNames(a: MemQueue, b: MemQueue): number {
+  const x = a.nameBytes;
+  const y = b.nameBytes;
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) {
+    if (x[i] !== y[i]) return x[i] - y[i];
+  }
+  return x.length - y.length;
+}

@@ -1,0 +1,95 @@
+import { defaultFileAdapter } from "../storage/default_file_adapter.ts";
+import type { FileAdapter } from "../storage/file_adapter.ts";
+import { BLOCK_SIZE } from "../format/frame.ts";
+import { type ChunkAllocator, plainAllocator } from "./chunk_allocator.ts";
+import type { OpenOptions } from "./log_types.ts";
+import {
+  DEFAULT_PERSIST_POLICY,
+  type PersistPolicy,
+  validatePersistPolicy,
+} from "./persist_policy.ts";
+import { sharedPrefaultingAllocator } from "./prefaulting_allocator.ts";
+
+/** The default `segmentBytes`: 128 MiB. */
+export const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
+
+/** {@linkcode OpenOptions} checked, with their defaults filled in. */
+export interface ResolvedOpenOptions {
+  /** How appends are persisted. */
+  persistPolicy: PersistPolicy;
+  /** File size at which the log rolls to a new file. */
+  segmentBytes: number;
+  /** Retained payload bytes past which appends reject (`Infinity` if none). */
+  memoryLimitBytes: number;
+  /** Throw on damage found on open. */
+  strict: boolean;
+  /** Where warnings go. */
+  onWarning: (message: string) => void;
+  /** The file system. */
+  fileAdapter: FileAdapter;
+  /** Open a snapshot for reading only. */
+  readOnly: boolean;
+  /** Where the queues' chunks come from (`prefaultChunks`). */
+  allocator: ChunkAllocator;
+}
+
+/**
+ * Checks the arguments of `MultiRecordLog.open` and fills in the defaults;
+ * throws `TypeError` or `RangeError`.
+ */
+export function resolveOpenOptions(
+  dir: unknown,
+  options: OpenOptions,
+): ResolvedOpenOptions {
+  if (typeof dir !== "string" || dir === "") {
+    throw new TypeError("dir must be a non-empty string");
+  }
+  const persistPolicy = options.persistPolicy === undefined
+    ? DEFAULT_PERSIST_POLICY
+    : validatePersistPolicy(options.persistPolicy);
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+  if (
+    typeof segmentBytes !== "number" || !Number.isSafeInteger(segmentBytes) ||
+    segmentBytes <= 0 || segmentBytes % BLOCK_SIZE !== 0
+  ) {
+    throw new RangeError(
+      `segmentBytes must be a positive multiple of ${BLOCK_SIZE}, got ${segmentBytes}`,
+    );
+  }
+  const memoryLimitBytes = options.memoryLimitBytes ?? Infinity;
+  if (typeof memoryLimitBytes !== "number" || !(memoryLimitBytes > 0)) {
+    throw new RangeError(
+      `memoryLimitBytes must be a positive number, got ${memoryLimitBytes}`,
+    );
+  }
+  const onWarning = options.onWarning ?? console.warn;
+  if (typeof onWarning !== "function") {
+    throw new TypeError("onWarning must be a function");
+  }
+  const fileAdapter = options.fileAdapter ?? defaultFileAdapter();
+  const strict = options.strict ?? false;
+  const readOnly = checkBoolean(options.readOnly, "readOnly", false);
+  const prefault = checkBoolean(options.prefaultChunks, "prefaultChunks", true);
+  return {
+    persistPolicy,
+    segmentBytes,
+    memoryLimitBytes,
+    strict,
+    onWarning,
+    fileAdapter,
+    readOnly,
+    allocator: prefault ? sharedPrefaultingAllocator() : plainAllocator,
+  };
+}
+
+function checkBoolean(
+  value: unknown,
+  name: string,
+  fallback: boolean,
+): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") {
+    throw new TypeError(`${name} must be a boolean`);
+  }
+  return value;
+}
