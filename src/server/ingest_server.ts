@@ -9,7 +9,8 @@ import {
   createIngestHandler,
   type IngestHandlerOptions,
 } from "./ingest_handler.ts";
-import { MultiRecordLog, type OpenOptions } from "../log/multi_record_log.ts";
+import type { OpenOptions } from "../log/log_types.ts";
+import { MultiRecordLog } from "../log/multi_record_log.ts";
 
 /** Options of {@linkcode serveIngest}. */
 export interface ServeIngestOptions extends IngestHandlerOptions {
