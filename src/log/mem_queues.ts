@@ -16,6 +16,8 @@ export class MemQueues {
   readonly #queues = new Map<string, MemQueue>();
   readonly #allocator: ChunkAllocator;
   #retainedBytes = 0;
+  /** The queue `appendRead` used last: the records of an AppendRecords go to one queue. */
+  #lastRead: MemQueue | undefined;
 
   /** No queues yet; their chunks will come from `allocator`. */
   constructor(allocator: ChunkAllocator) {
@@ -129,8 +131,12 @@ export class MemQueues {
     if (position === undefined || position > Number.MAX_SAFE_INTEGER) {
       return false;
     }
-    const queue = this.#queues.get(name) ??
-      this.#put(name, encoder.encode(name), position);
+    let queue = this.#lastRead;
+    if (queue === undefined || queue.name !== name) {
+      queue = this.#queues.get(name) ??
+        this.#put(name, encoder.encode(name), position);
+      this.#lastRead = queue;
+    }
     return this.append(queue, position, payload, fileNumber);
   }
 
@@ -149,6 +155,7 @@ export class MemQueues {
   delete(name: string): MemQueue | undefined {
     const queue = this.#queues.get(name);
     if (queue === undefined) return undefined;
+    if (queue === this.#lastRead) this.#lastRead = undefined;
     this.#queues.delete(name);
     queue.deleted = true;
     this.#retainedBytes -= queue.payloadBytes;

@@ -77,6 +77,23 @@ describe("MemQueues", () => {
     assert.deepEqual(late.nameBytes, utf8("late"));
   });
 
+  it("appendRead follows a queue deleted or replaced between records", () => {
+    const queues = new MemQueues(plainAllocator);
+    queues.appendRead("q", 0, utf8("a"), 0);
+    queues.delete("q");
+    queues.appendRead("q", 5, utf8("b"), 0);
+    queues.touch("q", 9); // replaced: holds a record
+    queues.appendRead("q", 9, utf8("c"), 0);
+    queues.appendRead("r", 0, utf8("d"), 0);
+    queues.appendRead("q", 10, utf8("e"), 0);
+    queues.showAll();
+    assert.deepEqual(contents(queues), {
+      q: [[9, "c"], [10, "e"]],
+      r: [[0, "d"]],
+    });
+    assert.equal(queues.retainedBytes, 3);
+  });
+
   it("touch creates, or replaces a non-empty queue or one at another position", () => {
     const queues = new MemQueues(plainAllocator);
     queues.touch("new", 5);
