@@ -177,6 +177,24 @@ describe("FrameWriter layout", () => {
   });
 });
 
+describe("FrameWriter recordStart", () => {
+  it("is where the last record's first frame starts in the bytes not taken, after its padding", () => {
+    const frames = new FrameWriter(BLOCK_SIZE - 100);
+    writeRecord(frames, new Uint8Array(10));
+    assert.equal(frames.recordStart, 0);
+    writeRecord(frames, new Uint8Array(100 - 17 - HEADER_SIZE - 3)); // 3 left
+    assert.equal(frames.recordStart, 17);
+    const before = frames.length;
+    const { padding } = writeRecord(frames, new Uint8Array(5));
+    assert.equal(padding, 3);
+    assert.equal(frames.recordStart, before + 3);
+    const out = frames.take();
+    assert.equal(out[frames.recordStart + 6], FrameType.Full);
+    writeRecord(frames, new Uint8Array(1));
+    assert.equal(frames.recordStart, 0);
+  });
+});
+
 describe("FrameWriter round trip through readFrames", () => {
   it("reads back records spanning several blocks, with their first frame's offset", () => {
     const frames = new FrameWriter(0);

@@ -3,9 +3,15 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import {
   createSegment,
+  listSegmentNumbers,
+  openSegments,
   parseSegmentName,
   segmentName,
 } from "../../src/storage/segment_file.ts";
+import type {
+  AdapterFile,
+  FileAdapter,
+} from "../../src/storage/file_adapter.ts";
 import { MemoryFileAdapter, MultiRecordLog } from "../../mod.ts";
 import { LogBuilder } from "../support/log_bytes.ts";
 import { walNumbers } from "../support/log_state.ts";
@@ -81,6 +87,69 @@ describe("createSegment", () => {
     assert.deepEqual([...fs.readFileBytes("/wal/wal-00000000000000000000")], [
       1,
     ]);
+  });
+});
+
+describe("listSegmentNumbers and openSegments", () => {
+  it("list the numbers of the files named wal-<20 digits>, in number order", () => {
+    const fs = new MemoryFileAdapter();
+    for (const name of [segmentName(10), segmentName(2), "wal-1", "x"]) {
+      fs.writeFileBytes(`/d/${name}`, new Uint8Array(1));
+    }
+    fs.writeFileBytes(`/d/${segmentName(7)}.detached`, new Uint8Array(1));
+    fs.mkdir(`/d/${segmentName(3)}`); // a directory, not a file
+    assert.deepEqual(listSegmentNumbers(fs, "/d"), [2, 10]);
+    fs.mkdir("/empty");
+    assert.deepEqual(listSegmentNumbers(fs, "/empty"), []);
+  });
+
+  it("open the files given, in order, read-only if asked", () => {
+    const fs = new MemoryFileAdapter();
+    for (const n of [1, 4]) {
+      fs.writeFileBytes(`/d/${segmentName(n)}`, new Uint8Array([n]));
+    }
+    const opened = openSegments(fs, "/d", [4, 1], true);
+    assert.deepEqual(opened.map((s) => s.number), [4, 1]);
+    const byte = new Uint8Array(1);
+    opened[0].file.read(byte, 0);
+    assert.equal(byte[0], 4);
+    assert.throws(() => opened[0].file.write(byte, 0));
+    for (const { file } of opened) file.close();
+    const writable = openSegments(fs, "/d", [1], false);
+    assert.equal(writable[0].file.write(new Uint8Array([9]), 0), 1);
+    writable[0].file.close();
+  });
+
+  it("close what they opened when one file cannot be opened", () => {
+    const fs = new MemoryFileAdapter();
+    for (const n of [0, 1]) {
+      fs.writeFileBytes(`/d/${segmentName(n)}`, new Uint8Array(1));
+    }
+    const open: AdapterFile[] = [];
+    const closed: AdapterFile[] = [];
+    const spy: FileAdapter = {
+      mkdir: (path) => fs.mkdir(path),
+      listFiles: (dir) => fs.listFiles(dir),
+      rename: (from, to) => fs.rename(from, to),
+      link: (existing, path) => fs.link(existing, path),
+      remove: (path) => fs.remove(path),
+      syncDir: (dir) => fs.syncDir(dir),
+      open(path, options) {
+        const file = fs.open(path, options);
+        open.push(file);
+        const close = file.close.bind(file);
+        file.close = () => {
+          closed.push(file);
+          close();
+        };
+        return file;
+      },
+    };
+    assert.throws(() => openSegments(spy, "/d", [0, 1, 2], true), {
+      code: "ENOENT",
+    });
+    assert.equal(open.length, 2);
+    assert.deepEqual(closed, open);
   });
 });
 
