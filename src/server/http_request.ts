@@ -15,26 +15,7 @@ import {
   recordSplitStream,
 } from "../streams/record_framing.ts";
 import { parsePositionText } from "../wire/position_text.ts";
-
-/** An error answered with its HTTP status, headers and a JSON body. */
-export class HttpError extends Error {
-  /** The HTTP status. */
-  readonly status: number;
-  /** Headers of the answer. */
-  readonly headers: Record<string, string>;
-  /** Builds the error: `name` is the `error` field of the JSON body. */
-  constructor(
-    status: number,
-    name: string,
-    message: string,
-    headers: Record<string, string> = {},
-  ) {
-    super(message);
-    this.name = name;
-    this.status = status;
-    this.headers = headers;
-  }
-}
+import { HttpError } from "./http_error.ts";
 
 /**
  * A check of `Authorization: Bearer <token>` against `token`: it compares
@@ -51,7 +32,7 @@ export function bearerTokenCheck(token: string): (request: Request) => void {
         401,
         "Unauthorized",
         "A valid bearer token is required (Authorization: Bearer <token>)",
-        { "www-authenticate": 'Bearer realm="mrecordlog"' },
+        { headers: { "www-authenticate": 'Bearer realm="mrecordlog"' } },
       );
     }
   };
@@ -61,12 +42,31 @@ function sha256(text: string): Uint8Array {
   return createHash("sha256").update(text).digest();
 }
 
-const CONTROL = /\p{Cc}/u;
+/**
+ * The segments of the request's path, split on `/` before any
+ * percent-decoding (so that `%2F` stays inside its segment), without the
+ * leading empty one: `/queues/a%2Fb/records` is `["queues", "a%2Fb",
+ * "records"]`. Read from `request.url` as received, not re-parsed (a URL
+ * parser would resolve `%2E%2E` as `..`).
+ */
+export function pathSegments(request: Request): string[] {
+  const url = request.url;
+  const authority = url.indexOf("://");
+  const start = url.indexOf("/", authority < 0 ? 0 : authority + 3);
+  if (start < 0) return [""];
+  let end = url.length;
+  for (const stop of ["?", "#"]) {
+    const at = url.indexOf(stop, start);
+    if (at >= 0 && at < end) end = at;
+  }
+  return url.slice(start + 1, end).split("/");
+}
 
 /**
- * The queue name of a path segment, percent-decoded: the library's rules
- * (non-empty well-formed UTF-8 of at most 65,535 bytes), and no `/`, `\`,
- * `..` or control characters.
+ * The queue name of a path segment, percent-decoded and checked by the
+ * library's own rule (`queueNameBytes`: non-empty, well-formed, at most
+ * 65,535 UTF-8 bytes), so that the server refuses exactly the names the
+ * library refuses, with the library's message (400 `BadQueueName`).
  */
 export function parseQueueName(segment: string): string {
   let name: string;
@@ -74,12 +74,6 @@ export function parseQueueName(segment: string): string {
     name = decodeURIComponent(segment);
   } catch {
     throw badName("The queue name is not valid percent-encoded UTF-8");
-  }
-  if (name === "") throw badName("The queue name is empty");
-  if (/[/\\]|\.\./.test(name) || CONTROL.test(name)) {
-    throw badName(
-      "A queue name must not hold '/', '\\', '..' or control characters",
-    );
   }
   try {
     queueNameBytes(name);
@@ -100,7 +94,7 @@ export function allowMethods(request: Request, ...methods: string[]): string {
     405,
     "MethodNotAllowed",
     `${request.method} is not allowed here; use ${methods.join(" or ")}`,
-    { allow: methods.join(", ") },
+    { headers: { allow: methods.join(", ") } },
   );
 }
 
@@ -176,60 +170,4 @@ export function bodyFraming(
     );
   }
   return recordSplitStream(framing, { maxRecordBytes });
-}
-
-/** The 413 of a body over `maxBodyBytes`. */
-export function bodyTooLarge(maxBodyBytes: number): HttpError {
-  return new HttpError(
-    413,
-    "BodyTooLarge",
-    `The request body exceeds ${maxBodyBytes} bytes`,
-  );
-}
-
-/** Passes bytes through, erroring with a 413 once more than `max` went by. */
-export function byteLimit(
-  max: number,
-): TransformStream<Uint8Array, Uint8Array> {
-  let total = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      total += chunk.byteLength;
-      if (total > max) throw bodyTooLarge(max);
-      controller.enqueue(chunk);
-    },
-  });
-}
-
-/**
- * Errors the body with a 408 when no bytes arrive for `ms` milliseconds, so
- * that a stalled upload cannot hold its queue's appends forever.
- */
-export function idleLimit(ms: number): TransformStream<Uint8Array, Uint8Array> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (controller: TransformStreamDefaultController<Uint8Array>) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      try {
-        controller.error(
-          new HttpError(408, "RequestTimeout", `No body bytes for ${ms} ms`),
-        );
-      } catch {
-        // The stream already ended.
-      }
-    }, ms);
-  };
-  return new TransformStream({
-    start: arm,
-    transform(chunk, controller) {
-      arm(controller);
-      controller.enqueue(chunk);
-    },
-    flush() {
-      clearTimeout(timer);
-    },
-    cancel() {
-      clearTimeout(timer);
-    },
-  });
 }

@@ -1,11 +1,10 @@
 /**
- * The answers of the ingest server: JSON bodies, errors mapped to statuses,
- * and records as NDJSON lines.
+ * The answers of the ingest server: JSON bodies, and records as NDJSON
+ * lines.
  *
  * @module
  */
 
-import { HttpError } from "./http_request.ts";
 import type { LogRecord } from "../log/mem_queue.ts";
 import { encodeRecordLine } from "../wire/record_line.ts";
 
@@ -23,18 +22,6 @@ export function jsonResponse(
   });
 }
 
-const STATUS: Record<string, number> = {
-  MissingQueueError: 404,
-  QueueAlreadyExistsError: 409,
-  PositionInPastError: 409,
-  MemoryLimitError: 429,
-  RecordTooLargeError: 413,
-  TruncatedInputError: 400,
-  RangeError: 400,
-  LogClosedError: 503,
-  LogFailedError: 503,
-};
-
 /** An error's name and message. */
 function describeError(
   error: unknown,
@@ -43,33 +30,6 @@ function describeError(
     return { name: error.name, message: error.message };
   }
   return { name: "Error", message: String(error) };
-}
-
-/**
- * The answer to `error`: a JSON body `{"error": name, "message": …}` plus
- * `extra`, with the status of an {@linkcode HttpError} or of the library's
- * error (404 missing queue, 409 existing queue or position in the past with
- * `nextPosition`, 413 record too large, 400 truncated input, 429 memory limit
- * with `Retry-After`, 503 log closed or failed); anything else is a 500,
- * passed to `onError`.
- */
-export function errorResponse(
-  error: unknown,
-  options: { retryAfter: string; onError: (error: unknown) => void },
-  extra: Record<string, unknown> = {},
-): Response {
-  const { name, message } = describeError(error);
-  const status = error instanceof HttpError
-    ? error.status
-    : STATUS[name] ?? 500;
-  if (status === 500) options.onError(error);
-  const headers = error instanceof HttpError ? { ...error.headers } : {};
-  if (status === 429) headers["retry-after"] = options.retryAfter;
-  const body: Record<string, unknown> = { error: name, message, ...extra };
-  if (name === "PositionInPastError") {
-    body.nextPosition = (error as { nextPosition: number }).nextPosition;
-  }
-  return jsonResponse(status, body, headers);
 }
 
 /** Options of {@linkcode ndjsonRecords}. */

@@ -7,48 +7,64 @@
  */
 
 import {
+  type AppendContext,
+  appendRoute,
+  type QueueRateLimit,
+} from "./append_route.ts";
+import { bodyMemory } from "./body_records.ts";
+import { errorResponse, HttpError, serverClosing } from "./http_error.ts";
+import {
   allowMethods,
   bearerTokenCheck,
-  bodyFraming,
-  bodyTooLarge,
-  byteLimit,
-  HttpError,
-  idleLimit,
   parseBooleanParam,
   parsePositionParam,
   parseQuery,
   parseQueueName,
+  pathSegments,
 } from "./http_request.ts";
-import { errorResponse, jsonResponse, ndjsonRecords } from "./http_response.ts";
+import { jsonResponse, ndjsonRecords } from "./http_response.ts";
 import { MissingQueueError } from "../errors.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
-import { ingestStream } from "../streams/ingest_stream.ts";
 import { summaryJson } from "../wire/summary_json.ts";
+
+export type { QueueRateLimit } from "./append_route.ts";
+
+/** The default largest request body: 10 MiB (as Quickwit's ingest API). */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 /** Options of {@linkcode createIngestHandler}. */
 export interface IngestHandlerOptions {
   /** A bearer token every request must carry (`Authorization: Bearer …`). */
   token?: string;
-  /** The largest request body accepted, in bytes (413 past it). Default 1 GiB. */
+  /**
+   * The largest request body accepted, in bytes (413 past it). A body is
+   * held in memory until it is appended. Default 10 MiB.
+   */
   maxBodyBytes?: number;
-  /** The largest record accepted, in bytes (413 past it). Default 16 MiB. */
+  /**
+   * The largest record accepted, in bytes (413 past it). Default
+   * `maxBodyBytes`.
+   */
   maxRecordBytes?: number;
-  /** How long an append waits for memory before answering 429. Default 1000 ms. */
-  memoryWaitTimeoutMs?: number;
   /**
    * How long an append's body may send nothing before it is answered with
-   * 408 (appends to one queue run one after the other, so a stalled upload
-   * would hold the others). Default 30,000.
+   * 408 (its bytes count against the memory limit meanwhile). Default
+   * 30,000.
    */
   bodyIdleTimeoutMs?: number;
-  /** The `Retry-After` of a 429 answer, in seconds. Default 1. */
+  /** The `Retry-After` of a 429 at the memory or disk limit, in seconds. Default 1. */
   retryAfterSeconds?: number;
   /**
    * While a followed record stream has no record to send, an empty line is
    * sent at once and then every `keepAliveMs` (0: never). Default 30,000.
    */
   keepAliveMs?: number;
-  /** Ends every record stream and aborts every append (503) when aborted. */
+  /** A rate limit per queue (429 `RateLimited` past it). Default none. */
+  queueRate?: QueueRateLimit;
+  /**
+   * When aborted, every request is answered 503 `ServerClosing` (appends
+   * not yet appending too, with nothing stored), and record streams end.
+   */
   signal?: AbortSignal;
   /** Called with unexpected errors (answered 500). Default `console.error`. */
   onError?: (error: unknown) => void;
@@ -60,6 +76,10 @@ export interface IngestHandler {
   (request: Request): Promise<Response>;
   /** Record streams (`GET …/records`) being sent right now. */
   readonly openReadStreams: number;
+  /** Requests being answered right now (record streams not counted). */
+  readonly pendingRequests: number;
+  /** Resolves once no request is being answered. */
+  settled(): Promise<void>;
 }
 
 /**
@@ -67,36 +87,85 @@ export interface IngestHandler {
  *
  * - `GET /queues`: the summary; `POST /queues/{queue}` creates (201, 409 if
  *   it exists); `DELETE /queues/{queue}` deletes; `GET /queues/{queue}`: one
- *   queue's summary.
+ *   queue's summary. `{queue}` is percent-encoded (`/` as `%2F`).
  * - `POST /queues/{queue}/records[?position=N][&format=…]`: appends the body,
  *   NDJSON lines (the default, `application/x-ndjson`) or u32 little-endian
  *   length-prefixed records (`application/octet-stream` or
- *   `format=length-prefixed`), and answers `{firstPosition, lastPosition,
- *   count}` once they are persisted as the log's policy says. With
- *   `position`, records already there with the same bytes are skipped, so a
- *   retry is safe.
+ *   `format=length-prefixed`), all or nothing (one atomic append), and
+ *   answers `{firstPosition, lastPosition, count, written}` once persisted
+ *   as the log's policy says. With `position`, records already stored there
+ *   with the same bytes are not written again (`written` counts the others),
+ *   so a retry is exact (see `planAppend`).
  * - `GET /queues/{queue}/records[?from=N][&to=N][&follow=true]`: NDJSON lines
  *   `{"position":N,"payload":"<base64>"}`; with `follow`, it stays open and
  *   sends new records until the client goes away or the queue is deleted,
  *   with empty keep-alive lines while idle (skip them).
  * - `POST /queues/{queue}/truncate?position=N`.
  *
- * Errors answer `{"error": name, "message": …}`: 400 malformed input, 401
- * missing or wrong token, 404 unknown queue or route, 405, 409 conflict, 413
- * body or record too large, 415 unknown body type, 429 memory limit (with
- * `Retry-After`), 503 closing. A failed append also says what it `persisted`.
- * Appends to one queue run one after the other, so that the positions
- * answered are the request's own.
+ * Every error answers `{"error": name, "message": …}` (see
+ * `errorResponse`); an append that answers an error stored
+ * nothing. Appends to one queue run one after the other.
  */
 export function createIngestHandler(
   log: MultiRecordLog,
   options: IngestHandlerOptions = {},
 ): IngestHandler {
-  const server: Server = {
+  const server = handlerState(log, options);
+  let pending = 0;
+  const waiting: (() => void)[] = [];
+  const handler = async (request: Request): Promise<Response> => {
+    pending++;
+    try {
+      return await route(server, request);
+    } catch (error) {
+      return errorResponse(error, server.errors);
+    } finally {
+      if (--pending === 0) { for (const wake of waiting.splice(0)) wake(); }
+    }
+  };
+  Object.defineProperties(handler, {
+    openReadStreams: { get: () => server.openReadStreams },
+    pendingRequests: { get: () => pending },
+    settled: {
+      value: (): Promise<void> =>
+        pending === 0
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => waiting.push(resolve)),
+    },
+  });
+  return handler as IngestHandler;
+}
+
+/** What the routes share: the options, and the server's state. */
+interface HandlerState extends AppendContext {
+  options: IngestHandlerOptions;
+  errors: { retryAfter: string; onError: (error: unknown) => void };
+  checkToken: ((request: Request) => void) | undefined;
+  openReadStreams: number;
+}
+
+function handlerState(
+  log: MultiRecordLog,
+  options: IngestHandlerOptions,
+): HandlerState {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const rate = options.queueRate;
+  if (rate !== undefined && !(rate.burstBytes >= maxBodyBytes)) {
+    throw new RangeError(
+      `queueRate.burstBytes (${rate.burstBytes}) must be at least maxBodyBytes (${maxBodyBytes}): a larger body could never pass`,
+    );
+  }
+  return {
     log,
     options,
-    maxBodyBytes: options.maxBodyBytes ?? 1024 ** 3,
-    maxRecordBytes: options.maxRecordBytes ?? 16 * 1024 * 1024,
+    maxBodyBytes,
+    maxRecordBytes: options.maxRecordBytes ?? maxBodyBytes,
+    bodyIdleTimeoutMs: options.bodyIdleTimeoutMs ?? 30_000,
+    memory: bodyMemory(log),
+    signal: options.signal,
+    turns: new Map(),
+    rate,
+    buckets: new Map(),
     errors: {
       retryAfter: String(options.retryAfterSeconds ?? 1),
       onError: options.onError ?? console.error,
@@ -104,40 +173,19 @@ export function createIngestHandler(
     checkToken: options.token === undefined
       ? undefined
       : bearerTokenCheck(options.token),
-    appending: new Map(),
     openReadStreams: 0,
   };
-  const handler = async (request: Request): Promise<Response> => {
-    try {
-      return await route(server, request);
-    } catch (error) {
-      return errorResponse(error, server.errors);
-    }
-  };
-  Object.defineProperty(handler, "openReadStreams", {
-    get: () => server.openReadStreams,
-  });
-  return handler as IngestHandler;
-}
-
-/** What the routes share: the log, the options, and the server's state. */
-interface Server {
-  log: MultiRecordLog;
-  options: IngestHandlerOptions;
-  maxBodyBytes: number;
-  maxRecordBytes: number;
-  errors: { retryAfter: string; onError: (error: unknown) => void };
-  checkToken: ((request: Request) => void) | undefined;
-  /** Per queue, the end of the last append started: appends run in turn. */
-  appending: Map<string, Promise<void>>;
-  openReadStreams: number;
 }
 
 /** Answers `request`, or raises the error to answer. */
-async function route(server: Server, request: Request): Promise<Response> {
+async function route(
+  server: HandlerState,
+  request: Request,
+): Promise<Response> {
+  if (server.signal?.aborted) throw serverClosing();
   server.checkToken?.(request);
+  const parts = pathSegments(request);
   const url = new URL(request.url);
-  const parts = url.pathname.split("/").slice(1);
   if (parts[0] !== "queues" || parts.length > 3) throw notFound(url);
   if (parts.length === 1 || (parts.length === 2 && parts[1] === "")) {
     allowMethods(request, "GET");
@@ -159,16 +207,12 @@ async function route(server: Server, request: Request): Promise<Response> {
   if (allowMethods(request, "GET", "POST") === "GET") {
     return readRecords(server, url, queue);
   }
-  return await inTurn(
-    server.appending,
-    queue,
-    () => appendBody(server, request, url, queue),
-  );
+  return await appendRoute(server, request, url, queue);
 }
 
 /** `/queues/{queue}`: POST creates, DELETE deletes, GET summarizes. */
 async function queueRoute(
-  server: Server,
+  server: HandlerState,
   request: Request,
   url: URL,
   queue: string,
@@ -183,6 +227,7 @@ async function queueRoute(
   }
   if (method === "DELETE") {
     await server.log.deleteQueue(queue);
+    server.buckets.delete(queue);
     return jsonResponse(200, { queue, deleted: true });
   }
   const summary = summaryJson(server.log).queues[queue];
@@ -190,67 +235,12 @@ async function queueRoute(
   return jsonResponse(200, summary);
 }
 
-/** Runs `task` once the tasks started before it under `key` have settled. */
-async function inTurn<T>(
-  running: Map<string, Promise<void>>,
-  key: string,
-  task: () => Promise<T>,
-): Promise<T> {
-  const previous = running.get(key);
-  const run = (async () => {
-    if (previous) await previous;
-    return await task();
-  })();
-  const done = run.then(() => {}, () => {});
-  running.set(key, done);
-  await done;
-  if (running.get(key) === done) running.delete(key);
-  return run;
-}
-
-/** `POST /queues/{queue}/records`: the body's records appended. */
-async function appendBody(
-  server: Server,
-  request: Request,
+/** `GET /queues/{queue}/records`: the records as NDJSON lines. */
+function readRecords(
+  server: HandlerState,
   url: URL,
   queue: string,
-): Promise<Response> {
-  const { log, options, maxBodyBytes } = server;
-  const query = parseQuery(url, ["position", "format"]);
-  const position = parsePositionParam(query.get("position"), "position");
-  const framing = bodyFraming(
-    request,
-    query.get("format"),
-    server.maxRecordBytes,
-  );
-  if (!log.queueExists(queue)) throw new MissingQueueError(queue);
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBodyBytes) {
-    throw bodyTooLarge(maxBodyBytes);
-  }
-  const body = request.body ?? new Blob([]).stream();
-  const { outcome, error } = await ingestStream(
-    log,
-    queue,
-    body
-      .pipeThrough(idleLimit(options.bodyIdleTimeoutMs ?? 30_000))
-      .pipeThrough(byteLimit(maxBodyBytes)),
-    {
-      framing,
-      position,
-      memoryWaitTimeoutMs: options.memoryWaitTimeoutMs ?? 1000,
-      signal: options.signal,
-    },
-  );
-  if (error === undefined) return jsonResponse(200, outcome);
-  const failure = options.signal?.aborted
-    ? new HttpError(503, "ServerClosing", "The server is shutting down")
-    : error;
-  return errorResponse(failure, server.errors, { persisted: outcome });
-}
-
-/** `GET /queues/{queue}/records`: the records as NDJSON lines. */
-function readRecords(server: Server, url: URL, queue: string): Response {
+): Response {
   const { options } = server;
   const query = parseQuery(url, ["from", "to", "follow"]);
   const from = parsePositionParam(query.get("from"), "from");

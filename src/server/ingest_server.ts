@@ -21,9 +21,15 @@ export interface ServeIngestOptions extends IngestHandlerOptions {
   /** How the log is opened (persist policy, memory limit, …). */
   openOptions?: OpenOptions;
   /**
-   * How long `close()` waits for connections still open (a client that
-   * keeps sending a body that was already answered) before it closes the
-   * log anyway. Default 2000 ms.
+   * How long `close()` keeps answering 503 `ServerClosing` (with
+   * `Connection: close`) to requests that arrive, on new or kept-alive
+   * connections, before it stops listening. Default 500 ms.
+   */
+  shutdownDrainMs?: number;
+  /**
+   * How long `close()` waits for appends in progress, and then for the
+   * connections still open (a client that keeps sending a body that was
+   * already answered), before it closes the log anyway. Default 2000 ms.
    */
   shutdownTimeoutMs?: number;
 }
@@ -40,10 +46,15 @@ export interface IngestServer {
   readonly url: string;
   /** Record streams (`GET …/records`) being sent right now. */
   readonly openReadStreams: number;
+  /** Requests being answered right now (record streams not counted). */
+  readonly pendingRequests: number;
   /**
-   * Stops the server: ends the record streams, aborts appends in progress
-   * (503; what they persisted stays), stops listening, waits for the open
-   * connections (at most `shutdownTimeoutMs`), closes the log.
+   * Stops the server: takes no new work (every request is answered 503
+   * `ServerClosing`, appends still reading their body too, storing
+   * nothing), ends the record streams, lets the appends already appending
+   * finish, keeps answering 503 for `shutdownDrainMs`, stops listening,
+   * waits for the open connections (at most `shutdownTimeoutMs`), closes
+   * the log (releasing its lock).
    */
   close(): Promise<void>;
   /** The same as {@linkcode IngestServer.close}. */
@@ -84,17 +95,22 @@ export async function serveIngest(
   const hostname = options.hostname ?? "127.0.0.1";
   let listener: Listener;
   try {
-    listener = listen(hostname, options.port ?? 7280, handler);
+    listener = await listen(hostname, options.port ?? 7280, handler);
   } catch (error) {
     await log.close();
     throw error;
   }
+  const timeoutMs = options.shutdownTimeoutMs ?? 2000;
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       stop.abort();
       try {
-        await withTimeout(listener.stop(), options.shutdownTimeoutMs ?? 2000);
+        await Promise.all([
+          withTimeout(handler.settled(), timeoutMs),
+          delay(options.shutdownDrainMs ?? 500),
+        ]);
+        await withTimeout(listener.stop(), timeoutMs);
       } finally {
         await log.close();
       }
@@ -110,6 +126,9 @@ export async function serveIngest(
     get openReadStreams(): number {
       return handler.openReadStreams;
     },
+    get pendingRequests(): number {
+      return handler.pendingRequests;
+    },
     close,
     shutdown: close,
     [Symbol.asyncDispose]: close,
@@ -122,15 +141,26 @@ interface Listener {
   stop(): Promise<void>;
 }
 
+/**
+ * The request line and headers Bun accepts, in bytes (16 KiB by default): a
+ * queue name of 65,535 bytes takes up to 196,605 once percent-encoded.
+ */
+const BUN_MAX_HEADER_BYTES = 256 * 1024;
+
 /** Serves `handler` on `Deno.serve` under Deno, on `Bun.serve` elsewhere. */
-function listen(
+async function listen(
   hostname: string,
   port: number,
   handler: (request: Request) => Promise<Response>,
-): Listener {
+): Promise<Listener> {
   if ("Deno" in globalThis) {
     const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
     return { port: server.addr.port, stop: () => server.shutdown() };
+  }
+  // Bun reads its header limit, process-wide, from node:http.
+  const { default: http } = await import("node:http");
+  if (http.maxHeaderSize < BUN_MAX_HEADER_BYTES) {
+    (http as { maxHeaderSize: number }).maxHeaderSize = BUN_MAX_HEADER_BYTES;
   }
   const server = (globalThis as unknown as { Bun: BunGlobal }).Bun.serve({
     hostname,
@@ -145,6 +175,10 @@ function listen(
       await server.stop(false);
     },
   };
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Waits for `promise`, at most `ms` milliseconds. */

@@ -1,6 +1,8 @@
 /**
- * Appending the records of a byte stream to a queue, counting what was
- * persisted: the core of `POST /queues/{queue}/records` and of `append`.
+ * Appending the records of a byte stream to a queue as they arrive, in
+ * batches, counting what was persisted: the core of the command line's
+ * `append` (a stream of any length; a failure leaves the batches before it
+ * stored). The HTTP server appends each request whole instead.
  *
  * @module
  */

@@ -386,6 +386,7 @@ describe("cli", () => {
           firstPosition: 0,
           lastPosition: 1,
           count: 2,
+          written: 2,
         });
         // summary and read take a snapshot of the log the server holds;
         // a command that writes is refused.

@@ -10,14 +10,20 @@ import { printError, printWarning } from "../io.ts";
 import { checkDirectory } from "../open_log.ts";
 import {
   byteSizeFlag,
+  parseByteSize,
   parsePolicy,
   stringFlag,
   UsageError,
 } from "../options.ts";
 import {
+  DEFAULT_MAX_BODY_BYTES,
+  type QueueRateLimit,
+} from "../../server/ingest_handler.ts";
+import {
   serveIngest,
   type ServeIngestOptions,
 } from "../../server/ingest_server.ts";
+import type { OpenOptions } from "../../log/log_types.ts";
 
 /** `serve [DIR] [options]`. */
 export const serveCommand: Command = {
@@ -31,6 +37,8 @@ Routes: GET /queues, POST|DELETE|GET /queues/{queue},
 POST /queues/{queue}/records[?position=N][&format=ndjson|length-prefixed],
 GET /queues/{queue}/records[?from=N][&to=N][&follow=true] (NDJSON lines
 {"position":N,"payload":"<base64>"}), POST /queues/{queue}/truncate?position=N.
+Queue names are percent-encoded ('/' as %2F). An append stores its whole body
+or nothing; with ?position=N a retry writes only what is not stored yet.
 
 Sizes take a binary unit: 65536, 64KiB, 512MiB, 1GiB.`,
   args: [{
@@ -67,14 +75,31 @@ Sizes take a binary unit: 65536, 64KiB, 512MiB, 1GiB.`,
 on-delay-fsync[:MS], on-delay-flush[:MS], do-nothing`,
     },
     {
+      name: "disk-limit",
+      value: "B",
+      help: "bytes of log files past which appends answer 429",
+    },
+    {
       name: "max-body-bytes",
       value: "B",
-      help: "largest request body (default 1GiB), else 413",
+      help: "largest request body (default 10MiB), else 413",
     },
     {
       name: "max-record-bytes",
       value: "B",
-      help: "largest record (default 16MiB), else 413",
+      help: "largest record (default: --max-body-bytes), else 413",
+    },
+    {
+      name: "queue-rate",
+      value: "B/s",
+      help: `payload bytes per second per queue, else 429
+(default: no limit; Quickwit uses 5MiB/s)`,
+    },
+    {
+      name: "queue-burst",
+      value: "B",
+      help: `bytes a queue takes at once (default: 10 x --queue-rate,
+at least --max-body-bytes)`,
     },
   ],
   takesLock: true,
@@ -98,18 +123,50 @@ function serveOptions(flags: Flags): ServeIngestOptions {
   const persistPolicy = parsePolicy(
     stringFlag(flags, "policy") ?? "always-fsync",
   );
+  const maxBodyBytes = byteSizeFlag(flags, "max-body-bytes") ??
+    DEFAULT_MAX_BODY_BYTES;
+  const diskLimitBytes = byteSizeFlag(flags, "disk-limit");
+  const openOptions: OpenOptions = {
+    persistPolicy,
+    memoryLimitBytes: byteSizeFlag(flags, "memory-limit"),
+    onWarning: printWarning,
+    ...(diskLimitBytes === undefined ? {} : { diskLimitBytes }),
+  };
   return {
     port: port === undefined ? undefined : Number(port),
     hostname: stringFlag(flags, "host"),
     token: token === "" ? undefined : token,
-    maxBodyBytes: byteSizeFlag(flags, "max-body-bytes"),
+    maxBodyBytes,
     maxRecordBytes: byteSizeFlag(flags, "max-record-bytes"),
-    openOptions: {
-      persistPolicy,
-      memoryLimitBytes: byteSizeFlag(flags, "memory-limit"),
-      onWarning: printWarning,
-    },
+    queueRate: queueRate(flags, maxBodyBytes),
+    openOptions,
   };
+}
+
+/** `--queue-rate B[/s]` and `--queue-burst B`, if given. */
+function queueRate(
+  flags: Flags,
+  maxBodyBytes: number,
+): QueueRateLimit | undefined {
+  const rate = stringFlag(flags, "queue-rate");
+  const burst = byteSizeFlag(flags, "queue-burst");
+  if (rate === undefined) {
+    if (burst !== undefined) {
+      throw new UsageError("--queue-burst needs --queue-rate");
+    }
+    return undefined;
+  }
+  const bytesPerSecond = parseByteSize(
+    rate.replace(/\/s$/i, ""),
+    "--queue-rate",
+  );
+  const burstBytes = burst ?? Math.max(10 * bytesPerSecond, maxBodyBytes);
+  if (burstBytes < maxBodyBytes) {
+    throw new UsageError(
+      `--queue-burst (${burstBytes}) must be at least --max-body-bytes (${maxBodyBytes}): a larger body could never pass`,
+    );
+  }
+  return { bytesPerSecond, burstBytes };
 }
 
 const LOOPBACK = ["127.0.0.1", "::1", "localhost"];

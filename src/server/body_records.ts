@@ -1,0 +1,181 @@
+/**
+ * Reading an append's body whole, as records, before anything is appended:
+ * bounded in size, in idle time and, all requests together, by the log's
+ * memory limit. Every failure is an error to answer; nothing was stored.
+ *
+ * @module
+ */
+
+import { MemoryLimitError } from "../errors.ts";
+import { HttpError, serverClosing } from "./http_error.ts";
+
+/** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
+export interface MemoryGauge {
+  /** Payload bytes the log holds. */
+  readonly retainedBytes: number;
+  /** Retained bytes past which appends are refused (`Infinity` if none). */
+  readonly memoryLimitBytes: number;
+}
+
+/** The bytes of bodies being read, counted against the log's memory limit. */
+export interface BodyMemory {
+  /** Bytes held by bodies being read (or waiting for their append). */
+  readonly heldBytes: number;
+  /**
+   * Counts `bytes` more, or raises `MemoryLimitError` (counting nothing) if
+   * the log's retained bytes and the bodies' would pass the memory limit.
+   */
+  reserve(bytes: number): void;
+  /** Counts `bytes` less (a body appended or refused). */
+  release(bytes: number): void;
+}
+
+/**
+ * The memory of the bodies being read by a server of `log`: a body's bytes
+ * count from their arrival until its append is done (then the log retains
+ * its records), so that bodies arriving together cannot pass the limit.
+ */
+export function bodyMemory(log: MemoryGauge): BodyMemory {
+  let held = 0;
+  return {
+    get heldBytes(): number {
+      return held;
+    },
+    reserve(bytes: number): void {
+      const total = log.retainedBytes + held + bytes;
+      if (total > log.memoryLimitBytes) {
+        throw new MemoryLimitError(log.memoryLimitBytes, total);
+      }
+      held += bytes;
+    },
+    release(bytes: number): void {
+      held -= bytes;
+    },
+  };
+}
+
+/** Options of {@linkcode readBodyRecords}. */
+export interface ReadBodyOptions {
+  /** Cuts the body into records (a `LineSplitStream`, …). */
+  framing: TransformStream<Uint8Array, Uint8Array>;
+  /** The largest body accepted, in bytes (413 `BodyTooLarge` past it). */
+  maxBodyBytes: number;
+  /** How long the body may send nothing (408 `RequestTimeout` then). */
+  idleTimeoutMs: number;
+  /** Where the body's bytes are counted while it is read. */
+  memory: BodyMemory;
+  /** Aborted when the server closes: 503 `ServerClosing`. */
+  signal?: AbortSignal;
+}
+
+/** A body read whole: its records, and the bytes it holds in `memory`. */
+export interface BodyRecords {
+  /** The records, in order. */
+  records: Uint8Array[];
+  /** Bytes reserved in `memory`: release them once the append is done. */
+  heldBytes: number;
+}
+
+/** The 413 of a body over `maxBodyBytes`. */
+export function bodyTooLarge(maxBodyBytes: number): HttpError {
+  return new HttpError(
+    413,
+    "BodyTooLarge",
+    `The request body exceeds ${maxBodyBytes} bytes`,
+  );
+}
+
+/**
+ * Reads `body` to its end and cuts it into records. Raises (having released
+ * what it held, and cancelled the body) `BodyTooLarge` (413),
+ * `RequestTimeout` (408), `ServerClosing` (503), `MemoryLimitError`, the
+ * framing's `RecordTooLargeError` or `TruncatedInputError`, or `BadBody`
+ * (400: the body could not be read, e.g. malformed chunked encoding or a
+ * client gone mid-body).
+ */
+export async function readBodyRecords(
+  body: ReadableStream<Uint8Array> | null,
+  options: ReadBodyOptions,
+): Promise<BodyRecords> {
+  const { memory, maxBodyBytes, idleTimeoutMs, signal } = options;
+  let held = 0;
+  let fail!: (error: unknown) => void;
+  const failed = new Promise<never>((_, reject) => fail = reject);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(
+      () =>
+        fail(
+          new HttpError(
+            408,
+            "RequestTimeout",
+            `The body sent nothing for ${idleTimeoutMs} ms`,
+          ),
+        ),
+      idleTimeoutMs,
+    );
+  };
+  const counted = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      arm();
+      if (held + chunk.byteLength > maxBodyBytes) {
+        throw bodyTooLarge(maxBodyBytes);
+      }
+      memory.reserve(chunk.byteLength);
+      held += chunk.byteLength;
+      controller.enqueue(chunk);
+    },
+  });
+  const reader = (body ?? new Blob([]).stream())
+    .pipeThrough(counted)
+    .pipeThrough(options.framing)
+    .getReader();
+  const onAbort = (): void => fail(serverClosing());
+  signal?.addEventListener("abort", onAbort);
+  failed.catch(() => {});
+  try {
+    if (signal?.aborted) throw serverClosing();
+    arm();
+    const records = await Promise.race([readAll(reader), failed]);
+    return { records, heldBytes: held };
+  } catch (error) {
+    memory.release(held);
+    reader.cancel(error).catch(() => {});
+    throw bodyError(error);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  }
+}
+
+async function readAll(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): Promise<Uint8Array[]> {
+  const records: Uint8Array[] = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return records;
+    records.push(value);
+  }
+}
+
+const FRAMING_ERRORS = [
+  "RecordTooLargeError",
+  "TruncatedInputError",
+  "MemoryLimitError",
+];
+
+/** The error to answer for `error`, met while reading a body. */
+function bodyError(error: unknown): unknown {
+  if (error instanceof HttpError) return error;
+  if (error instanceof Error && FRAMING_ERRORS.includes(error.name)) {
+    return error;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new HttpError(
+    400,
+    "BadBody",
+    `The request body could not be read: ${reason}`,
+  );
+}
