@@ -34,6 +34,7 @@ export type {
 } from "./src/log/recovery_report.ts";
 export {
   CorruptionError,
+  DiskLimitError,
   LogClosedError,
   LogFailedError,
   LogLockedError,

@@ -165,6 +165,38 @@ export class MemoryLimitError extends Error {
 }
 
 /**
+ * Raised by `appendRecord(s)` when the log files would occupy more than the
+ * `diskLimitBytes` given to `open` (bytes on disk, see
+ * `ResourceUsage.diskUsedBytes`). Nothing is written; truncation that lets
+ * whole log files be deleted frees room.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await log.appendRecord("q", undefined, payload);
+ * } catch (error) {
+ *   if (!(error instanceof DiskLimitError)) throw error;
+ *   console.error(`${error.diskBytes} bytes would pass ${error.limitBytes}`);
+ * }
+ * ```
+ */
+export class DiskLimitError extends Error {
+  /** The configured limit, in bytes. */
+  readonly limitBytes: number;
+  /** The bytes the log files would occupy on disk with the append. */
+  readonly diskBytes: number;
+  /** Builds the error for an append that would make the files `diskBytes`. */
+  constructor(limitBytes: number, diskBytes: number) {
+    super(
+      `Disk limit of ${limitBytes} bytes reached (the log files would occupy ${diskBytes} bytes)`,
+    );
+    this.name = "DiskLimitError";
+    this.limitBytes = limitBytes;
+    this.diskBytes = diskBytes;
+  }
+}
+
+/**
  * Raised (as the stream's error) by `LineSplitStream` and
  * `LengthPrefixDecoderStream` when a record exceeds `maxRecordBytes`. The
  * stream fails as soon as the excess is known, without buffering more input.

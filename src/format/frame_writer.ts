@@ -200,3 +200,26 @@ export class FrameWriter {
     this.#view = new DataView(grown.buffer);
   }
 }
+
+/**
+ * The bytes a record of `length` bytes takes in the log when laid out from
+ * `blockOffset` bytes into a block: any padding, frame headers and payload,
+ * exactly as {@linkcode FrameWriter} lays it out (a check made before laying
+ * anything out, e.g. against a disk limit).
+ */
+export function framedLength(blockOffset: number, length: number): number {
+  let offset = blockOffset % BLOCK_SIZE;
+  let padding = 0;
+  if (BLOCK_SIZE - offset < HEADER_SIZE) {
+    padding = BLOCK_SIZE - offset;
+    offset = 0;
+  }
+  const firstRoom = BLOCK_SIZE - offset - HEADER_SIZE;
+  if (length <= firstRoom) return padding + HEADER_SIZE + length;
+  const left = length - firstRoom;
+  const perBlock = BLOCK_SIZE - HEADER_SIZE;
+  const fullBlocks = Math.floor(left / perBlock);
+  const rest = left - fullBlocks * perBlock;
+  return padding + (BLOCK_SIZE - offset) + fullBlocks * BLOCK_SIZE +
+    (rest > 0 ? HEADER_SIZE + rest : 0);
+}

@@ -38,6 +38,19 @@ export function writeControlRecord(
 }
 
 /**
+ * The length of an AppendRecords record (before framing) of `count`
+ * payloads of `payloadBytes` bytes in all, for a queue name of
+ * `nameBytes` bytes.
+ */
+export function appendRecordLength(
+  nameBytes: number,
+  count: number,
+  payloadBytes: number,
+): number {
+  return PREFIX_SIZE + nameBytes + count * ITEM_HEADER_SIZE + payloadBytes;
+}
+
+/**
  * Writes an AppendRecords record of `payloads` at consecutive positions from
  * `position`; returns its log bytes (headers, payloads and padding).
  */

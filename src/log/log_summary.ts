@@ -34,14 +34,12 @@ export function summarizeLog(
   };
 }
 
-/** Memory held by the queues' records and disk used by the log files. */
+/** Memory held by the queues' records, and `diskUsedBytes` as given. */
 export function measureResourceUsage(
   queues: MemQueues,
-  files: ReadonlyMap<number, number>,
+  diskUsedBytes: number,
 ): ResourceUsage {
   const { usedBytes, allocatedBytes } = queues.memoryUsage();
-  let diskUsedBytes = 0;
-  for (const bytes of files.values()) diskUsedBytes += bytes;
   return {
     memoryUsedBytes: usedBytes,
     memoryAllocatedBytes: allocatedBytes,

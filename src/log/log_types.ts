@@ -19,6 +19,15 @@ export interface OpenOptions {
    * `MemoryLimitError` (and stream sinks wait). Default: no limit.
    */
   memoryLimitBytes?: number;
+  /**
+   * Bytes the log files may occupy on disk (see
+   * `ResourceUsage.diskUsedBytes`) past which `appendRecord(s)` rejects with
+   * `DiskLimitError`, nothing written. Truncation that lets whole files be
+   * deleted lifts it; the newest file is never deleted, so the limit must be
+   * at least two files, `2 * segmentBytes`. Other writes (create, delete,
+   * truncate) are not limited. Default: no limit.
+   */
+  diskLimitBytes?: number;
   /** Throw `CorruptionError` on any damage found on open, instead of skipping it. */
   strict?: boolean;
   /** Where warnings go (damage skipped on open, an `onChange` listener that threw). Default `console.warn`. */
@@ -95,7 +104,11 @@ export interface QueueSummary {
 export interface LogSummary {
   /** The queues, by name, in name order. */
   queues: Record<string, QueueSummary>;
-  /** The log files: number and length in bytes, oldest first. */
+  /**
+   * The log files, oldest first: number, and apparent length in bytes (a new
+   * file is sized to `segmentBytes` at once, sparse: see
+   * `resourceUsage().diskUsedBytes` for the bytes the files occupy).
+   */
   files: { number: number; bytes: number }[];
   /** What opening the log found and skipped. */
   recovery: RecoveryReport;
@@ -107,6 +120,12 @@ export interface ResourceUsage {
   memoryUsedBytes: number;
   /** Bytes allocated for payloads and index. */
   memoryAllocatedBytes: number;
-  /** Length of the log files. */
+  /**
+   * Bytes the log files occupy on disk, not their apparent length: each
+   * file's written extent in 4 KiB blocks (a new, sparse 128 MiB file
+   * holding 35 bytes uses 4 KiB). Files found on open count at their length,
+   * except the newest, counted up to the end of its data. Compared with
+   * `diskLimitBytes`.
+   */
   diskUsedBytes: number;
 }

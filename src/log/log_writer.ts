@@ -4,9 +4,11 @@ import {
   type FileAdapter,
   writeFully,
 } from "../storage/file_adapter.ts";
-import { FrameWriter } from "../format/frame_writer.ts";
+import { BLOCK_SIZE } from "../format/frame.ts";
+import { framedLength, FrameWriter } from "../format/frame_writer.ts";
 import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
 import { createSegment, segmentName } from "../storage/segment_file.ts";
+import { onDiskBytes } from "./disk_usage.ts";
 import { SegmentCursor } from "./segment_cursor.ts";
 
 /** Where the writer starts: the newest log file and the offset to write at. */
@@ -82,6 +84,10 @@ export class LogWriter {
   };
   #failed: LogFailedError | undefined;
   #syncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes on disk of the files before the one records are laid out in. */
+  #diskBefore = 0;
+  /** Bytes of that file already on disk whatever is laid out (zeroed on open). */
+  #diskFloor: number;
 
   /** Starts writing where `start` says. */
   constructor(start: WriterStart) {
@@ -96,6 +102,33 @@ export class LogWriter {
     this.#written = new SegmentCursor(fileNumber, offset, limit, segmentBytes);
     this.#laidOut = new SegmentCursor(fileNumber, offset, limit, segmentBytes);
     this.#frames = new FrameWriter(start.offset);
+    for (const [number, size] of start.files) {
+      if (number < fileNumber) this.#diskBefore += onDiskBytes(size);
+    }
+    // Recovery zeroed the rest of the block the data ends in.
+    this.#diskFloor = Math.ceil(offset / BLOCK_SIZE) * BLOCK_SIZE;
+  }
+
+  /**
+   * The bytes the log files occupy on disk once everything laid out is
+   * written: each file's written extent in 4 KiB blocks (see
+   * `disk_usage.ts`; files that were there on open count at their length).
+   * No system call: it follows the bytes laid out.
+   */
+  get diskUsedBytes(): number {
+    const end = Math.max(this.#diskFloor, this.#laidOut.offset);
+    return this.#diskBefore + onDiskBytes(end);
+  }
+
+  /**
+   * The bytes the log files would occupy on disk (see `diskUsedBytes`) once
+   * a record of `recordLength` bytes (before framing) is laid out next.
+   */
+  diskUsedBytesWith(recordLength: number): number {
+    const offset = this.#laidOut.offset;
+    const end = offset + framedLength(offset, recordLength);
+    // File limits are whole blocks: the files a record spills into add up.
+    return this.#diskBefore + onDiskBytes(Math.max(this.#diskFloor, end));
   }
 
   /** The error that failed the log, if a write or fsync failed. */
@@ -143,11 +176,17 @@ export class LogWriter {
   /** Moves the laid-out cursor over a record of `bytes` laid out from `before`. */
   #place(before: number, bytes: number): RecordPlacement {
     const padding = this.#frames.recordStart - before;
-    this.#laidOut.advance(padding);
+    this.#laidOut.advance(padding, this.#laidOutRoll);
     const fileNumber = this.#laidOut.nextByteFile;
-    this.#laidOut.advance(bytes - padding);
+    this.#laidOut.advance(bytes - padding, this.#laidOutRoll);
     return { fileNumber, bytes };
   }
+
+  /** Records are laid out past the end of a file: it is full on disk. */
+  readonly #laidOutRoll = (): void => {
+    this.#diskBefore += onDiskBytes(this.#laidOut.limit);
+    this.#diskFloor = 0;
+  };
 
   /**
    * Runs a commit that fsyncs, `delayMs` from now, unless one is already
@@ -275,6 +314,7 @@ export class LogWriter {
     if (doomed.length === 0) return;
     for (const number of doomed) {
       this.#adapter.remove(`${this.#dir}/${segmentName(number)}`);
+      this.#diskBefore -= onDiskBytes(this.#files.get(number)!);
       this.#files.delete(number);
     }
     this.#adapter.syncDir(this.#dir);

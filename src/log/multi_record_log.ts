@@ -6,12 +6,13 @@ import {
 } from "./arguments.ts";
 import type { DirectoryLock } from "../storage/directory_lock.ts";
 import {
+  DiskLimitError,
   LogClosedError,
   LogReadOnlyError,
   MemoryLimitError,
   MissingQueueError,
 } from "../errors.ts";
-import { RecordKind } from "../format/record.ts";
+import { appendRecordLength, RecordKind } from "../format/record.ts";
 import { ChangeListeners } from "./change_listeners.ts";
 import { collectGarbageAndCommit } from "./collect_garbage.ts";
 import type {
@@ -77,10 +78,12 @@ export class MultiRecordLog {
   readonly #writer: LogWriter | undefined;
   readonly #lock: DirectoryLock | undefined;
   readonly #files: ReadonlyMap<number, number>;
+  readonly #diskUsedBytes: () => number;
   readonly #recovery: RecoveryReport;
   readonly #appendSync: boolean;
   readonly #delayedSyncMs: number;
   readonly #memoryLimit: number;
+  readonly #diskLimit: number;
   readonly #listeners: ChangeListeners;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -90,6 +93,7 @@ export class MultiRecordLog {
     this.#writer = state.writer;
     this.#lock = state.lock;
     this.#files = state.files;
+    this.#diskUsedBytes = state.diskUsedBytes;
     this.#recovery = state.recovery;
     const policy = options.persistPolicy;
     this.#appendSync = policy.kind === "always" && policy.action === "fsync";
@@ -97,6 +101,7 @@ export class MultiRecordLog {
       ? policy.intervalMs
       : 0;
     this.#memoryLimit = options.memoryLimitBytes;
+    this.#diskLimit = options.diskLimitBytes;
     this.#listeners = new ChangeListeners(options.onWarning);
   }
 
@@ -226,9 +231,26 @@ export class MultiRecordLog {
       if (retained + bytes > this.#memoryLimit) {
         throw new MemoryLimitError(this.#memoryLimit, retained + bytes);
       }
+      if (this.#diskLimit !== Infinity) {
+        this.#checkDisk(writer, q, payloads.length, bytes);
+      }
       return this.#append(writer, q, start, payloads);
     } catch (error) {
       return Promise.reject(error);
+    }
+  }
+
+  /** Raises `DiskLimitError` if the append would make the files pass the limit. */
+  #checkDisk(
+    writer: LogWriter,
+    q: MemQueue,
+    count: number,
+    payloadBytes: number,
+  ): void {
+    const length = appendRecordLength(q.nameBytes.length, count, payloadBytes);
+    const diskBytes = writer.diskUsedBytesWith(length);
+    if (diskBytes > this.#diskLimit) {
+      throw new DiskLimitError(this.#diskLimit, diskBytes);
     }
   }
 
@@ -364,10 +386,13 @@ export class MultiRecordLog {
     return summarizeLog(this.#queues, this.#files, this.#recovery);
   }
 
-  /** Memory held by records and disk used by log files. */
+  /**
+   * Memory held by records, and the bytes the log files occupy on disk (not
+   * their apparent length: see `ResourceUsage.diskUsedBytes`).
+   */
   resourceUsage(): ResourceUsage {
     this.#checkOpen();
-    return measureResourceUsage(this.#queues, this.#files);
+    return measureResourceUsage(this.#queues, this.#diskUsedBytes());
   }
 
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
@@ -419,6 +444,11 @@ export class MultiRecordLog {
   /** The `memoryLimitBytes` given to `open` (`Infinity` if none). */
   get memoryLimitBytes(): number {
     return this.#memoryLimit;
+  }
+
+  /** The `diskLimitBytes` given to `open` (`Infinity` if none). */
+  get diskLimitBytes(): number {
+    return this.#diskLimit;
   }
 
   /**

@@ -18,6 +18,8 @@ export interface LogState {
   lock: DirectoryLock | undefined;
   /** The log files and their lengths (the writer's, when writable). */
   files: ReadonlyMap<number, number>;
+  /** The bytes the log files occupy on disk (see `LogWriter.diskUsedBytes`). */
+  diskUsedBytes: () => number;
   /** What reading the files found and skipped. */
   recovery: RecoveryReport;
   /** Read-only: the snapshot ends in an incomplete record, skipped. */
@@ -42,6 +44,7 @@ export function openLogState(
       writer: undefined,
       lock: undefined,
       files: snapshot.files,
+      diskUsedBytes: () => snapshot.diskBytes,
       recovery: snapshot.report,
       incompleteTail: snapshot.incompleteTail,
     };
@@ -56,6 +59,7 @@ export function openLogState(
       writer,
       lock,
       files: writer.files,
+      diskUsedBytes: () => writer.diskUsedBytes,
       recovery: state.report,
       incompleteTail: false,
     };

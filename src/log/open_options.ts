@@ -21,6 +21,8 @@ export interface ResolvedOpenOptions {
   segmentBytes: number;
   /** Retained payload bytes past which appends reject (`Infinity` if none). */
   memoryLimitBytes: number;
+  /** Disk bytes past which appends reject (`Infinity` if none). */
+  diskLimitBytes: number;
   /** Throw on damage found on open. */
   strict: boolean;
   /** Where warnings go. */
@@ -62,6 +64,7 @@ export function resolveOpenOptions(
       `memoryLimitBytes must be a positive number, got ${memoryLimitBytes}`,
     );
   }
+  const diskLimitBytes = checkDiskLimit(options.diskLimitBytes, segmentBytes);
   const onWarning = options.onWarning ?? console.warn;
   if (typeof onWarning !== "function") {
     throw new TypeError("onWarning must be a function");
@@ -74,12 +77,31 @@ export function resolveOpenOptions(
     persistPolicy,
     segmentBytes,
     memoryLimitBytes,
+    diskLimitBytes,
     strict,
     onWarning,
     fileAdapter,
     readOnly,
     allocator: prefault ? sharedPrefaultingAllocator() : plainAllocator,
   };
+}
+
+/** `diskLimitBytes`: a number of at least two log files (`Infinity` if none). */
+function checkDiskLimit(value: unknown, segmentBytes: number): number {
+  const limit = value ?? Infinity;
+  if (typeof limit !== "number" || !(limit > 0)) {
+    throw new RangeError(
+      `diskLimitBytes must be a positive number, got ${limit}`,
+    );
+  }
+  if (limit < 2 * segmentBytes) {
+    throw new RangeError(
+      `diskLimitBytes must be at least 2 * segmentBytes (${
+        2 * segmentBytes
+      }): the newest file is never deleted, got ${limit}`,
+    );
+  }
+  return limit;
 }
 
 function checkBoolean(

@@ -26,6 +26,7 @@ import {
   segmentName,
 } from "../storage/segment_file.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
+import { onDiskBytes } from "./disk_usage.ts";
 import { MemQueues } from "./mem_queues.ts";
 import { readRecords } from "./record_reader.ts";
 import {
@@ -64,6 +65,11 @@ export interface LogSnapshot {
   queues: MemQueues;
   /** The log files read and their lengths. */
   files: Map<number, number>;
+  /**
+   * The bytes those files occupy on disk: each one's length in 4 KiB blocks,
+   * the last one's only up to the end of its data.
+   */
+  diskBytes: number;
   /** What was found and skipped. */
   report: RecoveryReport;
   /**
@@ -201,6 +207,7 @@ export function readSnapshot(
       return {
         queues: new MemQueues(options.allocator),
         files: new Map(),
+        diskBytes: 0,
         report: emptyReport(),
         incompleteTail: false,
       };
@@ -216,16 +223,22 @@ export function readSnapshot(
     }
     const { queues, report, toRead, end, incompleteTail } = state;
     const files = new Map<number, number>();
+    let diskBytes = 0;
     try {
       for (let i = 0; i < toRead.length; i++) {
         const { number, file } = toRead[i];
-        if (i <= end.fileIndex) files.set(number, file.size());
-        else report.detachedFiles.push(segmentName(number));
+        if (i > end.fileIndex) {
+          report.detachedFiles.push(segmentName(number));
+          continue;
+        }
+        const size = file.size();
+        files.set(number, size);
+        diskBytes += onDiskBytes(i === end.fileIndex ? end.offset : size);
       }
     } finally {
       for (const { file } of toRead) file.close();
     }
-    return { queues, files, report, incompleteTail };
+    return { queues, files, diskBytes, report, incompleteTail };
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { crc32 } from "node:zlib";
 import fc from "fast-check";
-import { FrameWriter } from "../../src/format/frame_writer.ts";
+import { framedLength, FrameWriter } from "../../src/format/frame_writer.ts";
 import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "../../src/format/frame.ts";
 import { concat } from "../support/bytes.ts";
 import { parseFrames, readLog } from "../support/read_log.ts";
@@ -262,6 +262,44 @@ describe("FrameWriter round trip through readFrames", () => {
         },
       ),
       { numRuns: 60, seed: 20240601 },
+    );
+  });
+});
+
+describe("framedLength", () => {
+  /** The log bytes FrameWriter lays out for a record of `length` from `offset`. */
+  function laidOut(offset: number, length: number): number {
+    const frames = new FrameWriter(offset);
+    const padding = frames.beginRecord(length);
+    frames.bytes(new Uint8Array(length));
+    return padding + frames.endRecord();
+  }
+
+  it("is what FrameWriter lays out at the edges of a block", () => {
+    const perBlock = BLOCK_SIZE - HEADER_SIZE;
+    const offsets = [0, 1, BLOCK_SIZE - 8, BLOCK_SIZE - 7, BLOCK_SIZE - 6];
+    const lengths = [0, 1, perBlock - 1, perBlock, perBlock + 1, 2 * perBlock];
+    for (const offset of [...offsets, BLOCK_SIZE - 1, 3 * BLOCK_SIZE + 5]) {
+      for (const length of lengths) {
+        assert.equal(
+          framedLength(offset, length),
+          laidOut(offset, length),
+          `offset ${offset}, length ${length}`,
+        );
+      }
+    }
+  });
+
+  it("is what FrameWriter lays out for random offsets and lengths (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 4 * BLOCK_SIZE }),
+        fc.integer({ min: 0, max: 5 * BLOCK_SIZE }),
+        (offset, length) => {
+          assert.equal(framedLength(offset, length), laidOut(offset, length));
+        },
+      ),
+      { numRuns: 300, seed: 20260301 },
     );
   });
 });

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { BLOCK_SIZE, HEADER_SIZE } from "../../src/format/frame.ts";
 import { FrameWriter } from "../../src/format/frame_writer.ts";
 import {
+  appendRecordLength,
   type DecodedRecord,
   decodeRecord,
   forEachAppendItem,
@@ -99,6 +100,22 @@ describe("record encoding", () => {
       [42, []],
       [43, [99, 99, 99]],
     ]);
+  });
+
+  it("appendRecordLength is the length of the AppendRecords record written", () => {
+    for (const names of [0, 1, 7, 300]) {
+      for (const sizes of [[], [0], [5, 0, 70_000], [1, 2, 3, 4, 5]]) {
+        const payloads = sizes.map((n, i) => randomBytes(n, i));
+        const { bytes } = encoded((f) =>
+          writeAppendRecord(f, new Uint8Array(names), 3, payloads)
+        );
+        const total = sizes.reduce((n, size) => n + size, 0);
+        assert.equal(
+          appendRecordLength(names, sizes.length, total),
+          bytes.length,
+        );
+      }
+    }
   });
 
   it("writes and reads positions up to 2^53 - 1 exactly", () => {

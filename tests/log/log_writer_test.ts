@@ -5,7 +5,7 @@ import { LogFailedError } from "../../src/errors.ts";
 import type { FileAdapter } from "../../src/storage/file_adapter.ts";
 import { errorCode } from "../../src/storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../../src/format/frame.ts";
-import { RecordKind } from "../../src/format/record.ts";
+import { appendRecordLength, RecordKind } from "../../src/format/record.ts";
 import { mulberry32 } from "../../src/testing/mulberry32.ts";
 import { MemoryFileAdapter } from "../../src/testing/memory_file_adapter.ts";
 import { createSegment, segmentName } from "../../src/storage/segment_file.ts";
@@ -414,6 +414,57 @@ describe("LogWriter rolling to new files", () => {
     await writer.commit(false, 1000);
     assert.deepEqual(walNumbers(fs, DIR), [4]);
     assert.deepEqual([...writer.files.keys()], [4]);
+    writer.close();
+  });
+});
+
+describe("LogWriter disk use", () => {
+  it("counts each file's written extent in 4 KiB blocks, ahead of a record, across rolls and removals", async () => {
+    const random = mulberry32(7);
+    const fs = new MemoryFileAdapter();
+    const segment = 2 * BLOCK_SIZE;
+    const writer = newWriter(fs, segment);
+    assert.equal(writer.diskUsedBytes, 0);
+    let laidOut = 0;
+    for (let i = 0; i < 300; i++) {
+      const size = random() < 0.1
+        ? Math.floor(random() * 3 * segment)
+        : Math.floor(random() * 3000);
+      const length = appendRecordLength(1, 1, size);
+      const ahead = writer.diskUsedBytesWith(length);
+      laidOut += add(writer, i, new Uint8Array(size)).bytes;
+      // Files are whole blocks: their extents add up to the bytes laid out.
+      assert.equal(writer.diskUsedBytes, Math.ceil(laidOut / 4096) * 4096);
+      assert.equal(ahead, writer.diskUsedBytes, `record ${i}`);
+      if (random() < 0.3) await writer.commit(false);
+    }
+    await writer.commit(false);
+    const current = writer.currentFileNumber;
+    assert.ok(current > 5, `only ${current} files`);
+    await writer.commit(false, current - 2);
+    assert.equal(
+      writer.diskUsedBytes,
+      Math.ceil(laidOut / 4096) * 4096 - (current - 2) * segment,
+    );
+    writer.close();
+  });
+
+  it("counts the block a resumed file was zeroed to, and older files at their length", () => {
+    const fs = new MemoryFileAdapter();
+    fs.mkdir(DIR);
+    createSegment(fs, DIR, 3, 5000).close();
+    const file = createSegment(fs, DIR, 4, 2 * BLOCK_SIZE);
+    const writer = new LogWriter({
+      adapter: fs,
+      dir: DIR,
+      files: new Map([[3, 5000], [4, 2 * BLOCK_SIZE]]),
+      file,
+      offset: 100,
+      segmentBytes: 2 * BLOCK_SIZE,
+    });
+    assert.equal(writer.diskUsedBytes, 8192 + BLOCK_SIZE);
+    add(writer, 0, new Uint8Array(BLOCK_SIZE));
+    assert.equal(writer.diskUsedBytes, 8192 + BLOCK_SIZE + 4096);
     writer.close();
   });
 });

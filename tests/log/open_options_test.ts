@@ -15,6 +15,7 @@ describe("resolveOpenOptions", () => {
     assert.deepEqual(resolved.persistPolicy, DEFAULT_PERSIST_POLICY);
     assert.equal(resolved.segmentBytes, DEFAULT_SEGMENT_BYTES);
     assert.equal(resolved.memoryLimitBytes, Infinity);
+    assert.equal(resolved.diskLimitBytes, Infinity);
     assert.equal(resolved.strict, false);
     assert.equal(resolved.readOnly, false);
     assert.equal(resolved.onWarning, console.warn);
@@ -43,6 +44,7 @@ describe("resolveOpenOptions", () => {
       persistPolicy: { kind: "onDelay", action: "fsync", intervalMs: 5 },
       segmentBytes: 65_536,
       memoryLimitBytes: 1000,
+      diskLimitBytes: 131_072,
       strict: true,
       readOnly: true,
       onWarning,
@@ -55,6 +57,7 @@ describe("resolveOpenOptions", () => {
     });
     assert.equal(resolved.segmentBytes, 65_536);
     assert.equal(resolved.memoryLimitBytes, 1000);
+    assert.equal(resolved.diskLimitBytes, 131_072);
     assert.equal(resolved.strict, true);
     assert.equal(resolved.readOnly, true);
     assert.equal(resolved.onWarning, onWarning);
