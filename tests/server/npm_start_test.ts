@@ -1,0 +1,120 @@
+/**
+ * `npm start`, exactly as the README gives it, stopped by a signal to the
+ * process the user started (npm): the server stops, the log is closed, the
+ * lock released, exit code 0.
+ */
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
+import { withTempDir } from "../support/temp_dir.ts";
+import { fedBody, post, stored } from "./server_helpers.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** `npm start -- dir --port 0`, and the URL it prints once serving. */
+async function npmStart(
+  dir: string,
+): Promise<{ child: ChildProcess; url: string; exited: Promise<number> }> {
+  const child = spawn("npm", ["start", "--", dir, "--port", "0"], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group, to clean up after a failure
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk) => stderr += chunk);
+  const exited = new Promise<number>((resolve) =>
+    child.on(
+      "exit",
+      (code, signal) => resolve(code ?? 128 + signalNumber(signal)),
+    )
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    child.stdout!.on("data", (chunk) => {
+      out += chunk;
+      const match = /serving .* at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    exited.then((code) =>
+      reject(new Error(`npm start exited ${code}: ${stderr}`))
+    );
+  });
+  return { child, url, exited };
+}
+
+function signalNumber(signal: NodeJS.Signals | null): number {
+  return signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 0;
+}
+
+describe("npm start", () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    test(`stops on ${signal} to the npm process: appends done or refused whole, log closed, lock released, exit 0`, () =>
+      withTempDir(async (dir) => {
+        const { child, url, exited } = await npmStart(dir);
+        try {
+          await appendThenSignal(url, child, signal, dir, exited);
+        } finally {
+          try {
+            process.kill(-child.pid!, "SIGKILL"); // whatever is left of it
+          } catch {
+            // Nothing left.
+          }
+        }
+      }, "mrecordlog-npm-start-"));
+  }
+});
+
+/**
+ * Appends, starts an append whose body never ends, signals npm, and checks
+ * the outcome.
+ */
+async function appendThenSignal(
+  url: string,
+  child: ChildProcess,
+  signal: NodeJS.Signals,
+  dir: string,
+  exited: Promise<number>,
+): Promise<void> {
+  assert.equal((await post(`${url}/queues/q`)).status, 201);
+  const done = await post(`${url}/queues/q/records`, "a\nb\n");
+  assert.equal((await done.json()).written, 2);
+  // An append whose body is still arriving when the signal comes.
+  const slow = fedBody();
+  const client = new AbortController();
+  const inFlight = fetch(`${url}/queues/q/records`, {
+    method: "POST",
+    body: slow.stream,
+    duplex: "half",
+    signal: client.signal,
+  } as RequestInit).then(
+    async (r) => [r.status, (await r.json()).error],
+    () => "cut",
+  );
+  slow.push("never\n");
+  await slow.drained();
+  process.kill(child.pid!, signal);
+  const timeout = new Promise<string>((resolve) => {
+    const timer = setTimeout(() => resolve("still running"), 20_000);
+    exited.then(() => clearTimeout(timer));
+  });
+  assert.equal(await Promise.race([exited, timeout]), 0);
+  client.abort(); // if it was not answered: the server is gone
+  const answer = await inFlight;
+  assert.ok(
+    answer === "cut" ||
+      JSON.stringify(answer) === JSON.stringify([503, "ServerClosing"]),
+    JSON.stringify(answer),
+  );
+  assert.equal(existsSync(`${dir}/mrecordlog.lock`), false);
+  const log = await MultiRecordLog.open(dir);
+  try {
+    assert.deepEqual(stored(log, "q"), ["a", "b"]);
+  } finally {
+    await log.close();
+  }
+}
