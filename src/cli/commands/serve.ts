@@ -77,7 +77,8 @@ on-delay-fsync[:MS], on-delay-flush[:MS], do-nothing`,
     {
       name: "disk-limit",
       value: "B",
-      help: "bytes of log files past which appends answer 429",
+      help: `bytes the log files may occupy on disk, else 429
+(at least 256MiB: two 128 MiB files)`,
     },
     {
       name: "max-body-bytes",
@@ -125,12 +126,11 @@ function serveOptions(flags: Flags): ServeIngestOptions {
   );
   const maxBodyBytes = byteSizeFlag(flags, "max-body-bytes") ??
     DEFAULT_MAX_BODY_BYTES;
-  const diskLimitBytes = byteSizeFlag(flags, "disk-limit");
   const openOptions: OpenOptions = {
     persistPolicy,
     memoryLimitBytes: byteSizeFlag(flags, "memory-limit"),
+    diskLimitBytes: byteSizeFlag(flags, "disk-limit"),
     onWarning: printWarning,
-    ...(diskLimitBytes === undefined ? {} : { diskLimitBytes }),
   };
   return {
     port: port === undefined ? undefined : Number(port),
