@@ -1,7 +1,8 @@
 /**
- * `npm start`, exactly as the README gives it, stopped by a signal to the
- * process the user started (npm): the server stops, the log is closed, the
- * lock released, exit code 0.
+ * The commands the README gives to start the server (`npm start`, Bun's and
+ * `deno task serve` from node_modules/.bin), each stopped by a signal to the
+ * process the user started: the server stops, the log is closed, the lock
+ * released, exit code 0.
  */
 
 import { describe, test } from "node:test";
@@ -16,11 +17,32 @@ import { fedBody, post, stored } from "./server_helpers.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** `npm start -- dir --port 0`, and the URL it prints once serving. */
-async function npmStart(
-  dir: string,
+/** The README's commands, serving `dir` on a free port. */
+const COMMANDS: Record<string, (dir: string) => string[]> = {
+  "npm start": (dir) => ["npm", "start", "--", dir, "--port", "0"],
+  "bun cli.ts serve": (dir) => [
+    "node_modules/.bin/bun",
+    "cli.ts",
+    "serve",
+    dir,
+    "--port",
+    "0",
+  ],
+  "deno task serve": (dir) => [
+    "node_modules/.bin/deno",
+    "task",
+    "serve",
+    dir,
+    "--port",
+    "0",
+  ],
+};
+
+/** `command` started, and the URL it prints once serving. */
+async function start(
+  command: string[],
 ): Promise<{ child: ChildProcess; url: string; exited: Promise<number> }> {
-  const child = spawn("npm", ["start", "--", dir, "--port", "0"], {
+  const child = spawn(command[0], command.slice(1), {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
     detached: true, // its own process group, to clean up after a failure
@@ -41,7 +63,7 @@ async function npmStart(
       if (match) resolve(match[1]);
     });
     exited.then((code) =>
-      reject(new Error(`npm start exited ${code}: ${stderr}`))
+      reject(new Error(`${command.join(" ")} exited ${code}: ${stderr}`))
     );
   });
   return { child, url, exited };
@@ -51,11 +73,18 @@ function signalNumber(signal: NodeJS.Signals | null): number {
   return signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 0;
 }
 
-describe("npm start", () => {
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    test(`stops on ${signal} to the npm process: appends done or refused whole, log closed, lock released, exit 0`, () =>
+const RUNS: [string, NodeJS.Signals][] = [
+  ["npm start", "SIGTERM"],
+  ["npm start", "SIGINT"],
+  ["bun cli.ts serve", "SIGTERM"],
+  ["deno task serve", "SIGTERM"],
+];
+
+describe("the README's commands stop on a signal", () => {
+  for (const [name, signal] of RUNS) {
+    test(`${name}, ${signal} to the process started: appends done or refused whole, log closed, lock released, exit 0`, () =>
       withTempDir(async (dir) => {
-        const { child, url, exited } = await npmStart(dir);
+        const { child, url, exited } = await start(COMMANDS[name](dir));
         try {
           await appendThenSignal(url, child, signal, dir, exited);
         } finally {
@@ -65,7 +94,7 @@ describe("npm start", () => {
             // Nothing left.
           }
         }
-      }, "mrecordlog-npm-start-"));
+      }, "mrecordlog-signal-"));
   }
 });
 
