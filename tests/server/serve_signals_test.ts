@@ -7,15 +7,13 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
 import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { fedBody, post, stored } from "./server_helpers.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+import { startServing } from "./serve_process.ts";
 
 /** The README's commands, serving `dir` on a free port. */
 const COMMANDS: Record<string, (dir: string) => string[]> = {
@@ -38,41 +36,6 @@ const COMMANDS: Record<string, (dir: string) => string[]> = {
   ],
 };
 
-/** `command` started, and the URL it prints once serving. */
-async function start(
-  command: string[],
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number> }> {
-  const child = spawn(command[0], command.slice(1), {
-    cwd: ROOT,
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group, to clean up after a failure
-  });
-  let stderr = "";
-  child.stderr!.on("data", (chunk) => stderr += chunk);
-  const exited = new Promise<number>((resolve) =>
-    child.on(
-      "exit",
-      (code, signal) => resolve(code ?? 128 + signalNumber(signal)),
-    )
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout!.on("data", (chunk) => {
-      out += chunk;
-      const match = /serving .* at (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    exited.then((code) =>
-      reject(new Error(`${command.join(" ")} exited ${code}: ${stderr}`))
-    );
-  });
-  return { child, url, exited };
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return signal === "SIGINT" ? 2 : signal === "SIGTERM" ? 15 : 0;
-}
-
 const RUNS: [string, NodeJS.Signals][] = [
   ["npm start", "SIGTERM"],
   ["npm start", "SIGINT"],
@@ -84,15 +47,13 @@ describe("the README's commands stop on a signal", () => {
   for (const [name, signal] of RUNS) {
     test(`${name}, ${signal} to the process started: appends done or refused whole, log closed, lock released, exit 0`, () =>
       withTempDir(async (dir) => {
-        const { child, url, exited } = await start(COMMANDS[name](dir));
+        const { child, url, exited, kill } = await startServing(
+          COMMANDS[name](dir),
+        );
         try {
           await appendThenSignal(url, child, signal, dir, exited);
         } finally {
-          try {
-            process.kill(-child.pid!, "SIGKILL"); // whatever is left of it
-          } catch {
-            // Nothing left.
-          }
+          kill(); // whatever is left of it
         }
       }, "mrecordlog-signal-"));
   }
