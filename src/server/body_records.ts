@@ -99,6 +99,7 @@ export async function readBodyRecords(
 ): Promise<BodyRecords> {
   const { memory, maxBodyBytes, idleTimeoutMs, signal } = options;
   let held = 0;
+  let ended = false; // once failed, a chunk still in the pipe is not counted
   let fail!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => fail = reject);
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -118,6 +119,7 @@ export async function readBodyRecords(
   };
   const counted = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
+      if (ended) throw new Error("The body was abandoned");
       arm();
       if (held + chunk.byteLength > maxBodyBytes) {
         throw bodyTooLarge(maxBodyBytes);
@@ -140,6 +142,7 @@ export async function readBodyRecords(
     const records = await Promise.race([readAll(reader), failed]);
     return { records, heldBytes: held };
   } catch (error) {
+    ended = true;
     memory.release(held);
     reader.cancel(error).catch(() => {});
     throw bodyError(error);

@@ -79,6 +79,25 @@ describe("queue names over HTTP", () => {
         );
         assert.equal(answer.message, expected);
       }
+      // Whatever the library decides for a name, the server decides the
+      // same, with the same message (a name starting with U+0000 may be
+      // reserved by the library for its own state).
+      for (const name of ["\u0000state", "\u0000", "a\u0000", "\u0001"]) {
+        const path = `/queues/${encodeURIComponent(name)}`;
+        const expected = await libraryRefusal(log, name);
+        if (expected === undefined) {
+          await log.deleteQueue(name);
+          assert.equal((await handler(request(path))).status, 201, path);
+        } else {
+          const answer = await expectError(
+            handler(request(path)),
+            400,
+            "BadQueueName",
+          );
+          assert.equal(answer.message, expected);
+        }
+        await log.deleteQueue(name).catch(() => {});
+      }
       // A name of the longest length is accepted by both.
       const longest = "é".repeat(MAX_QUEUE_NAME_BYTES / 5) + "x".repeat(
         MAX_QUEUE_NAME_BYTES - (MAX_QUEUE_NAME_BYTES / 5) * 2,
