@@ -7,6 +7,7 @@
 
 import type { Command } from "./command.ts";
 import { appendCommand } from "./commands/append.ts";
+import { backupCommand } from "./commands/backup.ts";
 import { createCommand } from "./commands/create.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { readCommand } from "./commands/read.ts";
@@ -24,6 +25,7 @@ export const COMMANDS: readonly Command[] = [
   deleteCommand,
   truncateCommand,
   verifyCommand,
+  backupCommand,
   serveCommand,
 ];
 

@@ -45,7 +45,7 @@ ${
     wrap(
       `${
         names(false)
-      } take no lock and write nothing: they work on a log a running server has open. ${
+      } take no lock and write nothing in the log directory: they work on a log a running server has open. ${
         names(true)
       } take the directory's lock: they fail on a directory a running server has open (use the server's HTTP API then).`,
     )
@@ -75,7 +75,7 @@ export function commandHelp(command: Command): string {
         "Takes the log directory's lock: fails on a directory another process (such as a running server) has open.",
       )
       : wrap(
-        "Takes no lock and writes nothing: works on a log a running server has open.",
+        "Takes no lock and writes nothing in the log directory: works on a log a running server has open.",
       ),
   );
   return sections.join("\n\n") + "\n";

@@ -1,11 +1,11 @@
 /**
- * Standard input and output as web streams, and a progress line on stderr,
- * the same under Deno and Bun.
+ * Standard input and output as web streams, and messages on stderr, the
+ * same under Deno and Bun (the progress line is in `progress.ts`).
  *
  * @module
  */
 
-import { writeSync } from "node:fs";
+import { fstatSync, writeSync } from "node:fs";
 import process from "node:process";
 import { Readable } from "node:stream";
 
@@ -20,6 +20,20 @@ export function stdinStream(): ReadableStream<Uint8Array> {
     return (globalThis as unknown as BunStdin).Bun.stdin.stream();
   }
   return Readable.toWeb(process.stdin) as ReadableStream<Uint8Array>;
+}
+
+/**
+ * The size of standard input when it is a regular file (`< file`), where
+ * reading it to the end reads that much; `undefined` for a pipe or a
+ * terminal.
+ */
+export function stdinFileSize(): number | undefined {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -69,51 +83,4 @@ export async function print(text: string): Promise<void> {
   } finally {
     writer.releaseLock();
   }
-}
-
-/**
- * A progress line on stderr, redrawn in place at most every 100 ms. It is
- * shown only when stderr is a terminal, or when the environment variable
- * `MRECORDLOG_PROGRESS=1` forces it.
- */
-export class ProgressLine {
-  readonly #enabled: boolean;
-  #last = 0;
-  #shown = false;
-
-  /** Builds a progress line; `enabled` defaults to the rule above. */
-  constructor(enabled?: boolean) {
-    this.#enabled = enabled ??
-      (process.stderr.isTTY === true ||
-        process.env.MRECORDLOG_PROGRESS === "1");
-  }
-
-  /** Shows `text` (built lazily), unless shown less than 100 ms ago. */
-  update(text: () => string): void {
-    if (!this.#enabled) return;
-    const now = Date.now();
-    if (this.#shown && now - this.#last < 100) return;
-    this.#last = now;
-    this.#shown = true;
-    writeSync(2, `\r\x1b[K${text()}`);
-  }
-
-  /** Erases the line, if shown. */
-  done(): void {
-    if (!this.#shown) return;
-    this.#shown = false;
-    writeSync(2, "\r\x1b[K");
-  }
-}
-
-/** `bytes` in a short human form: `12.3 MiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }

@@ -7,7 +7,9 @@
  */
 
 import { existsSync, statSync } from "node:fs";
-import { printWarning, ProgressLine } from "./io.ts";
+import { printWarning } from "./io.ts";
+import { ProgressLine } from "./progress.ts";
+import { countingReads, logDataBytes } from "./progress_reads.ts";
 import { BLOCK_SIZE } from "../format/frame.ts";
 import { MultiRecordLog } from "../log/multi_record_log.ts";
 import { defaultFileAdapter } from "../storage/default_file_adapter.ts";
@@ -23,25 +25,43 @@ export type LogAccess =
   | "snapshot";
 
 /**
- * Opens the log in `dir` as `access` says, showing a progress line while it
- * is read. A snapshot works on a log a server is writing; the other accesses
- * fail on it (`LogLockedError`). Writing keeps the size of the newest log
- * file (see {@linkcode existingSegmentBytes}).
+ * Opens the log in `dir` as `access` says, showing (if `showProgress`) a
+ * progress line while it is read: the bytes read of about the bytes of
+ * data in the log files. A snapshot works on a log a server is writing; the
+ * other accesses fail on it (`LogLockedError`). Writing keeps the size of
+ * the newest log file (see {@linkcode existingSegmentBytes}).
  */
 export async function openLog(
   dir: string,
   access: LogAccess,
+  showProgress: boolean,
 ): Promise<MultiRecordLog> {
   const mayBeNew = access === "create";
   checkDirectory(dir, mayBeNew, !mayBeNew);
   const readOnly = access === "snapshot";
-  const progress = new ProgressLine();
-  progress.update(() => `opening ${dir}…`);
+  const adapter = defaultFileAdapter();
+  const progress = new ProgressLine(
+    { label: `opening ${dir}`, verb: "read" },
+    showProgress,
+  );
+  const total = showProgress && existsSync(dir)
+    ? logDataBytes(adapter, dir)
+    : undefined;
+  let read = 0;
+  progress.update(read, total);
   try {
     return await MultiRecordLog.open(dir, {
-      onWarning: printWarning,
+      onWarning: (message) => {
+        progress.clear();
+        printWarning(message);
+      },
       segmentBytes: readOnly ? undefined : existingSegmentBytes(dir),
       readOnly,
+      // The tool opens one log per process: a wrapper of its own does not
+      // hide a lock this process holds through another.
+      fileAdapter: showProgress
+        ? countingReads(adapter, (n) => progress.update(read += n, total))
+        : adapter,
     });
   } finally {
     progress.done();

@@ -1,70 +1,19 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { cpSync, existsSync, readdirSync } from "node:fs";
-import process from "node:process";
-import { currentRuntime, runtimeCommand } from "../system/crash_writer.ts";
 import { lengthPrefixed } from "../support/bytes.ts";
 import { RUST_FIXTURES } from "../support/rust_fixtures.ts";
-import { withTempDir } from "../support/temp_dir.ts";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-const CLI = `${ROOT}cli.ts`;
-/** The runtime these tests run under runs the tool too. */
-const RUNTIME = runtimeCommand(currentRuntime());
-
-interface Run {
-  status: number | null;
-  stdout: Buffer;
-  out: string;
-  err: string;
-}
-
-/** Runs the tool to completion with `args`, feeding `input` on stdin. */
-function cli(
-  args: string[],
-  options: {
-    input?: string | Uint8Array;
-    env?: Record<string, string>;
-    cwd?: string;
-  } = {},
-): Run {
-  const result = spawnSync(RUNTIME[0], [...RUNTIME.slice(1), CLI, ...args], {
-    input: options.input ?? "",
-    env: { ...process.env, NO_COLOR: "1", ...options.env },
-    cwd: options.cwd ?? ROOT,
-    maxBuffer: 512 * 1024 * 1024,
-  });
-  // A child that exits before reading all its input fails the write (EPIPE).
-  const stdout = result.stdout ?? Buffer.alloc(0);
-  return {
-    status: result.status,
-    stdout,
-    out: stdout.toString(),
-    err: result.stderr?.toString() ?? String(result.error),
-  };
-}
-
-/** Asserts a failure: `status`, and one line on stderr matching `pattern`. */
-function assertFails(run: Run, status: number, pattern: RegExp): void {
-  assert.equal(run.status, status, run.err);
-  const lines = run.err.split("\n").filter((l) => l !== "");
-  assert.equal(lines.length, 1, run.err);
-  assert.match(lines[0], pattern);
-}
-
-function ok(run: Run): Run {
-  assert.equal(run.status, 0, run.err);
-  return run;
-}
-
-/** A test body running `fn` with a fresh temp dir, removed after. */
-function withDir(
-  fn: (dir: string) => Promise<void> | void,
-): () => Promise<void> {
-  return () => withTempDir(fn, "mrecordlog-cli-");
-}
+import {
+  assertFails,
+  CLI,
+  cli,
+  ok,
+  RUNTIME,
+  startServe,
+  withDir,
+} from "./cli_helpers.ts";
 
 describe("cli", () => {
   test("help and usage errors", () => {
@@ -78,7 +27,14 @@ describe("cli", () => {
     assert.equal(cli([]).status, 2);
     assertFails(cli(["frobnicate"]), 2, /unknown command "frobnicate"/);
     // Which commands take the lock, from the commands themselves.
-    assert.match(help.out, /^summary, read and verify take no lock/m);
+    const noLock =
+      / ((?:[a-z-]+, )*[a-z-]+ and [a-z-]+) take no lock and write nothing in the log directory/
+        .exec(help.out.replace(/\s+/g, " "));
+    const names = noLock?.[1].split(/, | and /) ?? [];
+    for (const command of ["summary", "read", "verify", "backup"]) {
+      assert.ok(names.includes(command), `${command} takes no lock`);
+    }
+    assert.ok(!names.includes("append"));
     assert.match(ok(cli(["summary", "--help"])).out, /Takes no lock/);
     assert.match(
       ok(cli(["append", "--help"])).out,
@@ -285,28 +241,6 @@ describe("cli", () => {
   );
 
   test(
-    "shows a progress line on stderr when asked",
-    withDir((dir) => {
-      ok(cli(["create", dir, "q"]));
-      const input = "x".repeat(100) + "\n";
-      const quiet = ok(cli(["append", dir, "q"], { input }));
-      assert.equal(quiet.err, "");
-      const loud = ok(cli(["append", dir, "q"], {
-        input,
-        env: { MRECORDLOG_PROGRESS: "1" },
-      }));
-      assert.ok(
-        loud.err.includes("\r\x1b[Kappending to q: 101 B read"),
-        loud.err,
-      );
-      assert.match(
-        ok(cli(["verify", dir], { env: { MRECORDLOG_PROGRESS: "1" } })).err,
-        /verifying/,
-      );
-    }),
-  );
-
-  test(
     "stops quietly when stdout is closed early",
     withDir(async (dir) => {
       ok(cli(["create", dir, "q"]));
@@ -340,36 +274,23 @@ describe("cli", () => {
   test(
     "serve: token, default ./data, data kept; summary and read snapshot the live log, writing commands see the lock",
     withDir(async (dir) => {
-      const child = spawn(
-        RUNTIME[0],
-        [
-          ...RUNTIME.slice(1),
-          CLI,
-          "serve",
-          "--port",
-          "0",
-          "--policy",
-          "always-flush",
-        ],
-        { cwd: dir, env: { ...process.env, MRECORDLOG_TOKEN: "tok" } },
-      );
-      let stderr = "";
-      child.stderr.on("data", (chunk) => stderr += chunk);
-      const exited = new Promise<[number | null, string | null]>((resolve) =>
-        child.on("close", (code, signal) => resolve([code, signal]))
-      );
+      const server = await startServe([
+        "--port",
+        "0",
+        "--policy",
+        "always-flush",
+      ], {
+        cwd: dir,
+        env: { MRECORDLOG_TOKEN: "tok" },
+      });
+      const { url } = server;
+      let code: number | null;
+      let signal: string | null;
       try {
-        const url = await new Promise<string>((resolve, reject) => {
-          let out = "";
-          child.stdout.on("data", (chunk) => {
-            out += chunk;
-            const match =
-              /serving \.\/data at (http:\/\/127\.0\.0\.1:\d+) \(bearer token required\)/
-                .exec(out);
-            if (match) resolve(match[1]);
-          });
-          child.on("close", () => reject(new Error(`serve exited: ${stderr}`)));
-        });
+        assert.match(
+          server.banner,
+          /serving \.\/data at http:\/\/127\.0\.0\.1:\d+ \(bearer token required\)/,
+        );
         assert.equal((await fetch(`${url}/queues`)).status, 401);
         const auth = { authorization: "Bearer tok" };
         assert.equal(
@@ -404,9 +325,9 @@ describe("cli", () => {
           /open elsewhere/,
         );
       } finally {
-        child.kill("SIGTERM");
+        [code, signal] = await server.stop();
       }
-      const [code, signal] = await exited;
+      const stderr = server.stderr();
       // Deno's node:child_process reports the signal sent by kill() even when
       // the child handled it and exited 0: the lock file tells the clean stop.
       assert.ok(

@@ -28,6 +28,7 @@ const EXAMPLES: Record<string, (dir: string) => string[]> = {
   delete: (dir) => [dir, "q"],
   truncate: (dir) => [dir, "q", "0"],
   verify: (dir) => [dir],
+  backup: (dir) => [dir, `${dir}/backup`],
   serve: (dir) => [dir, "--port", "0"],
 };
 

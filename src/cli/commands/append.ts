@@ -6,8 +6,9 @@
  */
 
 import type { Command } from "../command.ts";
-import { formatBytes, print, ProgressLine, stdinStream } from "../io.ts";
+import { print, stdinFileSize, stdinStream } from "../io.ts";
 import { openLog } from "../open_log.ts";
+import { ProgressLine, progressWanted, QUIET_OPTION } from "../progress.ts";
 import {
   byteSizeFlag,
   parseOptionalPosition,
@@ -56,6 +57,7 @@ with the same bytes are skipped, so a retry is safe`,
       value: "B",
       help: "largest record accepted (default 16MiB)",
     },
+    QUIET_OPTION,
   ],
   takesLock: true,
   async run([dir, queue], flags): Promise<number> {
@@ -66,12 +68,22 @@ with the same bytes are skipped, so a retry is safe`,
     );
     const maxRecordBytes = byteSizeFlag(flags, "max-record-bytes");
     const create = flags.create === true;
-    await using log = await openLog(dir, create ? "create" : "write");
+    const showProgress = progressWanted(flags);
+    await using log = await openLog(
+      dir,
+      create ? "create" : "write",
+      showProgress,
+    );
     if (create && !log.queueExists(queue)) await log.createQueue(queue);
     const outcome = await appendFrom(log, queue, stdinStream(), {
       framing,
       position,
       maxRecordBytes,
+      progress: new ProgressLine(
+        { label: `appending to ${queue}`, verb: "read" },
+        showProgress,
+      ),
+      inputBytes: stdinFileSize(),
     });
     await print(JSON.stringify(outcome) + "\n");
     return 0;
@@ -97,12 +109,16 @@ interface AppendOptions {
   position?: number;
   /** The largest record accepted, in bytes. Default 16 MiB. */
   maxRecordBytes?: number;
+  /** Where the bytes read are shown. */
+  progress: ProgressLine;
+  /** The input's length, if known (a regular file): the progress total. */
+  inputBytes?: number;
 }
 
 /**
  * Appends the records of `input` to `queue` through the streams API
  * (framing, `RecordBatchStream`, the queue's writable stream), showing the
- * bytes read on a progress line. Rejects with the first error; the records
+ * bytes read (of the input's length, if known) on a progress line. Rejects with the first error; the records
  * persisted before it stay, and the error's `persisted` property says which.
  */
 async function appendFrom(
@@ -111,14 +127,12 @@ async function appendFrom(
   input: ReadableStream<Uint8Array>,
   options: AppendOptions,
 ): Promise<IngestOutcome> {
-  const progress = new ProgressLine();
+  const { progress, inputBytes } = options;
   let bytes = 0;
   const counter = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       bytes += chunk.length;
-      progress.update(() =>
-        `appending to ${queue}: ${formatBytes(bytes)} read`
-      );
+      progress.update(bytes, inputBytes);
       controller.enqueue(chunk);
     },
   });

@@ -6,6 +6,7 @@
 
 import type { Command } from "../command.ts";
 import { openLog } from "../open_log.ts";
+import { progressWanted, QUIET_OPTION } from "../progress.ts";
 
 /** `create DIR QUEUE`. */
 export const createCommand: Command = {
@@ -17,10 +18,10 @@ export const createCommand: Command = {
     { name: "DIR", description: "the log directory" },
     { name: "QUEUE", description: "the queue's name" },
   ],
-  options: [],
+  options: [QUIET_OPTION],
   takesLock: true,
-  async run([dir, queue]): Promise<number> {
-    await using log = await openLog(dir, "create");
+  async run([dir, queue], flags): Promise<number> {
+    await using log = await openLog(dir, "create", progressWanted(flags));
     await log.createQueue(queue);
     return 0;
   },

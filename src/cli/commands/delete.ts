@@ -6,6 +6,7 @@
 
 import type { Command } from "../command.ts";
 import { openLog } from "../open_log.ts";
+import { progressWanted, QUIET_OPTION } from "../progress.ts";
 
 /** `delete DIR QUEUE`. */
 export const deleteCommand: Command = {
@@ -16,10 +17,10 @@ export const deleteCommand: Command = {
     { name: "DIR", description: "the log directory" },
     { name: "QUEUE", description: "the queue's name" },
   ],
-  options: [],
+  options: [QUIET_OPTION],
   takesLock: true,
-  async run([dir, queue]): Promise<number> {
-    await using log = await openLog(dir, "write");
+  async run([dir, queue], flags): Promise<number> {
+    await using log = await openLog(dir, "write", progressWanted(flags));
     await log.deleteQueue(queue);
     return 0;
   },

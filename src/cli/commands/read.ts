@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import type { Command } from "../command.ts";
 import { stdoutStream } from "../io.ts";
 import { openLog } from "../open_log.ts";
+import { ProgressLine, progressWanted, QUIET_OPTION } from "../progress.ts";
 import { parseOptionalPosition, stringFlag, UsageError } from "../options.ts";
 import type { LogRecord } from "../../log/mem_queue.ts";
 import { encodeLengthPrefix } from "../../streams/length_prefix_encoder_stream.ts";
@@ -42,16 +43,35 @@ raw: each payload followed by a newline
 hex: the position, a tab and the payload in hex, per line
 length-prefixed: each payload after its u32 little-endian length`,
     },
+    QUIET_OPTION,
   ],
   takesLock: false,
   async run([dir, queue], flags): Promise<number> {
     const from = parseOptionalPosition(stringFlag(flags, "from"), "--from");
     const to = parseOptionalPosition(stringFlag(flags, "to"), "--to");
     const format = parseReadFormat(stringFlag(flags, "format") ?? "ndjson");
-    await using log = await openLog(dir, "snapshot");
+    const showProgress = progressWanted(flags);
+    await using log = await openLog(dir, "snapshot", showProgress);
     const records = log.readable(queue, { from, to });
+    const progress = new ProgressLine(
+      { label: `reading ${queue}`, verb: "written", unit: "records" },
+      showProgress,
+    );
+    // The total is known when the whole queue is read.
+    const total = from === undefined && to === undefined
+      ? log.summary().queues[queue]?.recordCount
+      : undefined;
     const writer = stdoutStream().getWriter();
-    await writeRecords(records, format, writer);
+    try {
+      await writeRecords(
+        records,
+        format,
+        writer,
+        (count) => progress.update(count, total),
+      );
+    } finally {
+      progress.done();
+    }
     writer.releaseLock();
     return 0;
   },
@@ -102,7 +122,8 @@ function encodeRecord(record: LogRecord, format: ReadFormat): Uint8Array[] {
 }
 
 /**
- * Writes `records` to `out` in `format`, in chunks of about 64 KiB:
+ * Writes `records` to `out` in `format`, in chunks of about 64 KiB, telling
+ * `onProgress` the records written so far after each chunk:
  *
  * - `ndjson`: one line `{"position":N,"payload":"<base64>"}` per record;
  * - `raw`: each payload as is, followed by a newline;
@@ -115,6 +136,7 @@ async function writeRecords(
   records: AsyncIterable<LogRecord>,
   format: ReadFormat,
   out: WritableStreamDefaultWriter<Uint8Array>,
+  onProgress: (records: number) => void,
 ): Promise<number> {
   let parts: Uint8Array[] = [];
   let pending = 0;
@@ -137,7 +159,10 @@ async function writeRecords(
       pending += bytes.length;
     }
     count++;
-    if (pending >= FLUSH_BYTES) await flush();
+    if (pending >= FLUSH_BYTES) {
+      await flush();
+      onProgress(count);
+    }
   }
   await flush();
   return count;

@@ -7,6 +7,7 @@
 import type { Command } from "../command.ts";
 import { print } from "../io.ts";
 import { openLog } from "../open_log.ts";
+import { progressWanted, QUIET_OPTION } from "../progress.ts";
 import { type SummaryJson, summaryJson } from "../../wire/summary_json.ts";
 
 /** `summary DIR [--json]`. */
@@ -17,10 +18,13 @@ export const summaryCommand: Command = {
     `Prints each queue with its first and last position, record count and
 payload bytes, then the log files with their sizes.`,
   args: [{ name: "DIR", description: "the log directory" }],
-  options: [{ name: "json", help: "print the summary as one JSON object" }],
+  options: [
+    { name: "json", help: "print the summary as one JSON object" },
+    QUIET_OPTION,
+  ],
   takesLock: false,
   async run([dir], flags): Promise<number> {
-    await using log = await openLog(dir, "snapshot");
+    await using log = await openLog(dir, "snapshot", progressWanted(flags));
     const summary = summaryJson(log);
     await print(
       flags.json ? JSON.stringify(summary) + "\n" : formatSummary(summary),

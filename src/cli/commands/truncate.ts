@@ -7,6 +7,7 @@
 import type { Command } from "../command.ts";
 import { print } from "../io.ts";
 import { openLog } from "../open_log.ts";
+import { progressWanted, QUIET_OPTION } from "../progress.ts";
 import { parsePosition } from "../options.ts";
 
 /** `truncate DIR QUEUE POSITION`. */
@@ -21,11 +22,11 @@ deletes the log files no longer needed.`,
     { name: "QUEUE", description: "the queue's name" },
     { name: "POSITION", description: "the last position to drop" },
   ],
-  options: [],
+  options: [QUIET_OPTION],
   takesLock: true,
-  async run([dir, queue, text]): Promise<number> {
+  async run([dir, queue, text], flags): Promise<number> {
     const position = parsePosition(text, "POSITION");
-    await using log = await openLog(dir, "write");
+    await using log = await openLog(dir, "write", progressWanted(flags));
     const { evictedRecords } = await log.truncate(queue, position);
     await print(`${evictedRecords} record(s) dropped\n`);
     return 0;

@@ -6,8 +6,9 @@
  */
 
 import type { Command } from "../command.ts";
-import { formatBytes, print, ProgressLine } from "../io.ts";
+import { print } from "../io.ts";
 import { checkDirectory } from "../open_log.ts";
+import { ProgressLine, progressWanted, QUIET_OPTION } from "../progress.ts";
 import {
   type BlockReport,
   type FileReport,
@@ -25,19 +26,20 @@ block what is intact and what is corrupted: bad checksums, frame types or
 lengths, records that do not decode, and data that readers never reach.
 Exit code 0 when intact, 1 when corruption is found, 2 on any other error.`,
   args: [{ name: "DIR", description: "the log directory" }],
-  options: [{ name: "json", help: "print the report as one JSON object" }],
+  options: [
+    { name: "json", help: "print the report as one JSON object" },
+    QUIET_OPTION,
+  ],
   takesLock: false,
   failureExitCode: 2,
   async run([dir], flags): Promise<number> {
     checkDirectory(dir, false, false);
-    const progress = new ProgressLine();
+    const progress = new ProgressLine(
+      { label: `verifying ${dir}`, verb: "read" },
+      progressWanted(flags),
+    );
     const report = verifyLog(dir, {
-      onProgress: (done, total) =>
-        progress.update(() =>
-          `verifying ${dir}: ${formatBytes(Math.min(done, total))} of ${
-            formatBytes(total)
-          }`
-        ),
+      onProgress: (done, total) => progress.update(done, total),
     });
     progress.done();
     await print(
