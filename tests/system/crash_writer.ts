@@ -25,6 +25,7 @@
 import process from "node:process";
 import { spawn } from "node:child_process";
 import { existsSync, writeSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { MultiRecordLog } from "../../mod.ts";
 import { mulberry32 } from "../../src/testing/mulberry32.ts";
 import { tick } from "../support/waiting.ts";
@@ -37,14 +38,15 @@ export const QUEUES: readonly string[] = ["q0", "q1", "q2"];
 export const SEGMENT_BYTES = 65_536;
 
 /** A runtime to run the writer with. */
-export type Runtime = "deno" | "bun";
+export type Runtime = "deno" | "bun" | "node";
 
 const REPO = new URL("../../", import.meta.url).pathname;
 const SCRIPT = new URL("./crash_writer.ts", import.meta.url).pathname;
 
 /** The runtime this code runs in. */
 export function currentRuntime(): Runtime {
-  return "Deno" in globalThis ? "deno" : "bun";
+  if ("Deno" in globalThis) return "deno";
+  return "Bun" in globalThis ? "bun" : "node";
 }
 
 /** The other runtime. */
@@ -55,7 +57,8 @@ export function otherRuntime(): Runtime {
 /**
  * The start of a command line that runs a script under `runtime` with all
  * permissions: the running executable for the current runtime,
- * `node_modules/.bin/*` for the other.
+ * `node_modules/.bin/*` for the other. (Under Node, the TypeScript loader
+ * comes with `NODE_OPTIONS`, set by `scripts/test_node.ts`.)
  */
 export function runtimeCommand(runtime: Runtime): string[] {
   const exe = runtime === currentRuntime()
@@ -313,7 +316,7 @@ export function emptyKillStats(): KillStats {
     recordsAcknowledged: 0,
     recordsChecked: 0,
     recordsRead: 0,
-    killsByRuntime: { deno: 0, bun: 0 },
+    killsByRuntime: { deno: 0, bun: 0, node: 0 },
   };
 }
 
@@ -478,7 +481,10 @@ export async function runKillIterations(
   return stats;
 }
 
-if (import.meta.main) {
+// Node 20 has no import.meta.main: there, the script run is process.argv[1].
+const isMain = import.meta.main ??
+  import.meta.url === pathToFileURL(process.argv[1] ?? "").href;
+if (isMain) {
   const [mode, dir, ...args] = process.argv.slice(2);
   if (mode === "write") {
     await write(

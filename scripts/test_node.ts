@@ -1,0 +1,56 @@
+/**
+ * Runs the test suite under Node.js: `node --import tsx scripts/test_node.ts
+ * [DIR|FILE…]` (default `tests/`). Node 20's `node --test` takes no globs,
+ * so this finds every `*_test.ts` file and hands them to it. The TypeScript
+ * loader (`tsx`) and `node_test_setup.ts` are given in `NODE_OPTIONS`, so
+ * that the processes the tests spawn (the CLI, crash writers) load them too.
+ * Exits with the test run's exit code.
+ *
+ * @module
+ */
+
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { pathToFileURL } from "node:url";
+
+/** The `*_test.ts` files under `roots` (files given are taken as they are), sorted. */
+export function findTestFiles(roots: string[]): string[] {
+  const files: string[] = [];
+  for (const root of roots) {
+    if (statSync(root).isFile()) {
+      files.push(root);
+      continue;
+    }
+    for (const entry of readdirSync(root, { recursive: true })) {
+      const path = join(root, String(entry));
+      if (path.endsWith("_test.ts") && !path.includes("node_modules")) {
+        files.push(path);
+      }
+    }
+  }
+  return files.sort();
+}
+
+/** `NODE_OPTIONS` with the TypeScript loader and the test setup added. */
+export function testNodeOptions(): string {
+  const loader = import.meta.resolve("tsx");
+  const setup = new URL("./node_test_setup.ts", import.meta.url).href;
+  return [process.env.NODE_OPTIONS, `--import=${loader}`, `--import=${setup}`]
+    .filter(Boolean).join(" ");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const roots = process.argv.slice(2);
+  const files = findTestFiles(roots.length > 0 ? roots : ["tests"]);
+  const result = spawnSync(
+    process.execPath,
+    ["--test", "--test-reporter=dot", ...files],
+    {
+      stdio: "inherit",
+      env: { ...process.env, NODE_OPTIONS: testNodeOptions() },
+    },
+  );
+  process.exit(result.status ?? 1);
+}
