@@ -7,13 +7,15 @@
 
 import {
   createIngestHandler,
+  type IngestHandler,
   type IngestHandlerOptions,
 } from "./ingest_handler.ts";
 import type { OpenOptions } from "../log/log_types.ts";
 import { MultiRecordLog } from "../log/multi_record_log.ts";
 
 /** Options of {@linkcode serveIngest}. */
-export interface ServeIngestOptions extends IngestHandlerOptions {
+export interface ServeIngestOptions
+  extends Omit<IngestHandlerOptions, "signal"> {
   /** The port to listen on; 0 picks a free one. Default 7280. */
   port?: number;
   /** The address to listen on. Default `"127.0.0.1"` (this machine only). */
@@ -91,10 +93,11 @@ export async function serveIngest(
 ): Promise<IngestServer> {
   const log = await MultiRecordLog.open(dir, options.openOptions);
   const stop = new AbortController();
-  const handler = createIngestHandler(log, { ...options, signal: stop.signal });
   const hostname = options.hostname ?? "127.0.0.1";
+  let handler: IngestHandler;
   let listener: Listener;
   try {
+    handler = createIngestHandler(log, { ...options, signal: stop.signal });
     listener = await listen(hostname, options.port ?? 7280, handler);
   } catch (error) {
     await log.close();

@@ -2,6 +2,9 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { TokenBucket } from "../../src/server/token_bucket.ts";
 import { createIngestHandler } from "../../src/server/ingest_handler.ts";
+import { serveIngest } from "../../src/server/ingest_server.ts";
+import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
+import { withTempDir } from "../support/temp_dir.ts";
 import { expectError, request, stored, withHandler } from "./server_helpers.ts";
 
 /** A clock the test moves by hand, in ms. */
@@ -148,6 +151,18 @@ describe("per-queue rate limit", () => {
       assert.throws(() => withBurst(999), RangeError);
       assert.equal(typeof withBurst(1000), "function");
       return Promise.resolve();
+    });
+    // serveIngest refuses it too, and leaves the directory unlocked.
+    await withTempDir(async (dir) => {
+      await assert.rejects(
+        serveIngest(dir, {
+          port: 0,
+          maxBodyBytes: 1000,
+          queueRate: { bytesPerSecond: 1, burstBytes: 999 },
+        }),
+        RangeError,
+      );
+      await (await MultiRecordLog.open(dir)).close();
     });
   });
 });
