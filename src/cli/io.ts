@@ -36,6 +36,8 @@ export function stdinFileSize(): number | undefined {
   }
 }
 
+let stdoutErrorsIgnored = false;
+
 /**
  * Standard output as a byte stream: each write resolves once the bytes are
  * handed over. A closed pipe (`EPIPE`) rejects the write with an error whose
@@ -43,8 +45,11 @@ export function stdinFileSize(): number | undefined {
  */
 export function stdoutStream(): WritableStream<Uint8Array> {
   // Without a listener, an EPIPE would also be thrown as an uncaught error.
-  if (process.stdout.listenerCount("error") === 0) {
+  // Not counted with listenerCount: on Node, a worker thread's output is
+  // piped into stdout, and that pipe's listener is gone after the first error.
+  if (!stdoutErrorsIgnored) {
     process.stdout.on("error", () => {});
+    stdoutErrorsIgnored = true;
   }
   return new WritableStream<Uint8Array>({
     write(chunk): Promise<void> {
