@@ -7,6 +7,7 @@ import { MemoryLimitError } from "../../src/errors.ts";
 import type { LogRecord } from "../../src/log/mem_queue.ts";
 import { MultiRecordLog } from "../../src/log/multi_record_log.ts";
 import { RecordBatchStream } from "../../src/streams/record_batch_stream.ts";
+import { listenOnNode } from "../../src/server/node_listen.ts";
 import { hex, text, utf8 } from "../support/bytes.ts";
 import { randomBytes } from "../support/random_bytes.ts";
 import { tick } from "../support/waiting.ts";
@@ -48,9 +49,13 @@ function oddChunks(bytes: Uint8Array): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-/** Serves `bytes` (at any path) with `Deno.serve` or `Bun.serve`, on a free port. */
-function serve(bytes: Uint8Array): Server {
+/** Serves `bytes` (at any path) with `Deno.serve`, `Bun.serve` or (Node) srvx, on a free port. */
+async function serve(bytes: Uint8Array): Promise<Server> {
   const handler = (): Response => new Response(oddChunks(bytes));
+  if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
+    const listener = await listenOnNode("127.0.0.1", 0, async () => handler());
+    return { url: `http://127.0.0.1:${listener.port}/`, close: listener.stop };
+  }
   if ("Deno" in globalThis) {
     const server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen(): void {} },
@@ -76,7 +81,7 @@ async function withServerAndDir(
   bytes: Uint8Array,
   fn: (url: string, dir: string) => Promise<void>,
 ): Promise<void> {
-  const server = serve(bytes);
+  const server = await serve(bytes);
   try {
     await withTempDir((dir) => fn(server.url, dir));
   } finally {
