@@ -18,6 +18,9 @@
 export { MultiRecordLog } from "./src/log/multi_record_log.ts";
 export type {
   AppendOutcome,
+  CreateConsumerOptions,
+  InternalQueuesOptions,
+  LogReadableOptions,
   LogSummary,
   OpenOptions,
   QueueSummary,
@@ -27,12 +30,15 @@ export type {
   WriteOutcome,
 } from "./src/log/log_types.ts";
 export type { LogRecord } from "./src/log/mem_queue.ts";
+export type { ConsumerSummary } from "./src/log/consumers.ts";
+export type { RetentionLimits } from "./src/log/queue_state.ts";
 export type { PersistAction, PersistPolicy } from "./src/log/persist_policy.ts";
 export type {
   CorruptionReport,
   RecoveryReport,
 } from "./src/log/recovery_report.ts";
 export {
+  ConsumerAlreadyExistsError,
   CorruptionError,
   DiskLimitError,
   LogClosedError,
@@ -40,10 +46,12 @@ export {
   LogLockedError,
   LogReadOnlyError,
   MemoryLimitError,
+  MissingConsumerError,
   MissingQueueError,
   PositionInPastError,
   QueueAlreadyExistsError,
   RecordTooLargeError,
+  RetentionLimitError,
   TruncatedInputError,
 } from "./src/errors.ts";
 export type { AdapterFile, FileAdapter } from "./src/storage/file_adapter.ts";

@@ -69,6 +69,102 @@ export class PositionInPastError extends Error {
 }
 
 /**
+ * Raised by `createConsumer` when the queue already has a consumer of that
+ * name. Nothing is written.
+ */
+export class ConsumerAlreadyExistsError extends Error {
+  /** The queue. */
+  readonly queue: string;
+  /** The consumer that already exists. */
+  readonly consumer: string;
+  /** Builds the error for consumer `consumer` of `queue`. */
+  constructor(queue: string, consumer: string) {
+    super(
+      `Consumer ${JSON.stringify(consumer)} of queue ${
+        JSON.stringify(queue)
+      } already exists`,
+    );
+    this.name = "ConsumerAlreadyExistsError";
+    this.queue = queue;
+    this.consumer = consumer;
+  }
+}
+
+/**
+ * Raised when an operation names a consumer the queue does not have
+ * (`deleteConsumer`, `ack`, `readable` with `consumer`). Nothing is written.
+ */
+export class MissingConsumerError extends Error {
+  /** The queue. */
+  readonly queue: string;
+  /** The consumer that was asked for. */
+  readonly consumer: string;
+  /** Builds the error for consumer `consumer` of `queue`. */
+  constructor(queue: string, consumer: string) {
+    super(
+      `No consumer ${JSON.stringify(consumer)} in queue ${
+        JSON.stringify(queue)
+      }`,
+    );
+    this.name = "MissingConsumerError";
+    this.queue = queue;
+    this.consumer = consumer;
+  }
+}
+
+/**
+ * Raised by `appendRecord(s)` when the append would make the queue pass a
+ * limit set with `setRetention` and the queue discards new records
+ * (`discard: "new"`), or when the append alone is over a limit (whatever
+ * `discard` says). Nothing is written.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await log.appendRecord("q", undefined, payload);
+ * } catch (error) {
+ *   if (!(error instanceof RetentionLimitError)) throw error;
+ *   console.error(`queue full: at most ${error.maxRecords} records`);
+ * }
+ * ```
+ */
+export class RetentionLimitError extends Error {
+  /** The queue appended to. */
+  readonly queue: string;
+  /** The queue's `maxRecords`, if it has one. */
+  readonly maxRecords: number | undefined;
+  /** The queue's `maxBytes` (payload bytes), if it has one. */
+  readonly maxBytes: number | undefined;
+  /** The records the queue would hold with the append. */
+  readonly records: number;
+  /** The payload bytes the queue would hold with the append. */
+  readonly bytes: number;
+  /** Builds the error for an append that would make `queue` hold `records` records of `bytes` bytes. */
+  constructor(
+    queue: string,
+    limits: { maxRecords?: number; maxBytes?: number },
+    records: number,
+    bytes: number,
+  ) {
+    const max = [
+      limits.maxRecords === undefined ? "" : `maxRecords ${limits.maxRecords}`,
+      limits.maxBytes === undefined ? "" : `maxBytes ${limits.maxBytes}`,
+    ].filter((part) => part !== "").join(", ");
+    super(
+      `Retention limit of queue ${
+        JSON.stringify(queue)
+      } reached (${max}): it would hold ${records} records of ${bytes} bytes`,
+    );
+    this.name = "RetentionLimitError";
+    this.queue = queue;
+    this.maxRecords = limits.maxRecords;
+    this.maxBytes = limits.maxBytes;
+    this.records = records;
+    this.bytes = bytes;
+  }
+}
+
+/**
  * Raised by `MultiRecordLog.open` with `{ strict: true }` when a log file holds
  * corrupted data. Without `strict`, corruption is skipped as the format
  * specifies and reported in `summary().recovery`.

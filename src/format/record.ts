@@ -37,6 +37,11 @@ export function writeControlRecord(
   return padding + frames.endRecord();
 }
 
+/** The length of a Truncate, Touch or DeleteQueue record (before framing) for a queue name of `nameBytes` bytes. */
+export function controlRecordLength(nameBytes: number): number {
+  return PREFIX_SIZE + nameBytes;
+}
+
 /**
  * The length of an AppendRecords record (before framing) of `count`
  * payloads of `payloadBytes` bytes in all, for a queue name of

@@ -1,17 +1,28 @@
+import { isReservedQueueName } from "./state_queue_names.ts";
+
 /** The longest queue name, in UTF-8 bytes (its length is a u16 in the log). */
 export const MAX_QUEUE_NAME_BYTES = 65_535;
+
+/** The longest consumer name, in UTF-8 bytes. */
+export const MAX_CONSUMER_NAME_BYTES = 1024;
 
 const encoder = new TextEncoder();
 
 /**
  * Checks a queue name and returns its UTF-8 bytes. A name is a non-empty,
- * well-formed string (no lone surrogates) of at most 65,535 UTF-8 bytes.
+ * well-formed string (no lone surrogates) of at most 65,535 UTF-8 bytes that
+ * does not start with U+0000 (reserved for the log's own queues).
  */
 export function queueNameBytes(queue: unknown): Uint8Array {
   if (typeof queue !== "string") {
     throw new TypeError(`queue must be a string, got ${typeof queue}`);
   }
   if (queue.length === 0) throw new RangeError("queue must not be empty");
+  if (isReservedQueueName(queue)) {
+    throw new RangeError(
+      "queue names starting with U+0000 are reserved for the log's own state",
+    );
+  }
   if (!queue.isWellFormed()) {
     throw new TypeError(
       "queue must be well-formed Unicode (it holds a lone surrogate)",
@@ -24,6 +35,29 @@ export function queueNameBytes(queue: unknown): Uint8Array {
     );
   }
   return bytes;
+}
+
+/**
+ * Checks a consumer name: a non-empty, well-formed string of at most 1,024
+ * UTF-8 bytes.
+ */
+export function checkConsumerName(value: unknown): string {
+  if (typeof value !== "string") {
+    throw new TypeError(`consumer must be a string, got ${typeof value}`);
+  }
+  if (value.length === 0) throw new RangeError("consumer must not be empty");
+  if (!value.isWellFormed()) {
+    throw new TypeError(
+      "consumer must be well-formed Unicode (it holds a lone surrogate)",
+    );
+  }
+  const bytes = encoder.encode(value).length;
+  if (bytes > MAX_CONSUMER_NAME_BYTES) {
+    throw new RangeError(
+      `consumer name is ${bytes} UTF-8 bytes, more than ${MAX_CONSUMER_NAME_BYTES}`,
+    );
+  }
+  return value;
 }
 
 /** Checks that `value` is a position: a non-negative safe integer. */

@@ -1,14 +1,16 @@
 import { RecordKind } from "../format/record.ts";
 import type { LogWriter } from "./log_writer.ts";
 import type { MemQueues } from "./mem_queues.ts";
+import { rewriteStateRecord } from "./state_queue.ts";
 
 /**
  * Commits the writer's pending records, collecting garbage on the way: if
- * some log files hold no record still in memory (and are not the newest),
- * writes a Touch record for every empty queue (so that its next position
- * survives the files' removal), then commits with fsync and removes those
- * files. Otherwise just commits, with fsync if `sync`. Returns the bytes the
- * Touch records took.
+ * some log files hold no record of a user queue still in memory (and are not
+ * the newest), writes a Touch record for every empty queue (so that its next
+ * position survives the files' removal) and writes again the record of every
+ * state queue that is in one of them, then commits with fsync and removes
+ * those files. Otherwise just commits, with fsync if `sync`. Returns the
+ * bytes those records took.
  */
 export async function collectGarbageAndCommit(
   queues: MemQueues,
@@ -25,6 +27,9 @@ export async function collectGarbageAndCommit(
         queue.nameBytes,
         queue.nextPosition,
       ).bytes;
+    }
+    for (const store of queues.stateQueuesBefore(oldestNeeded)) {
+      bytes += rewriteStateRecord(queues, writer, store);
     }
   }
   await writer.commit(sync || removable, removable ? oldestNeeded : 0);

@@ -9,14 +9,15 @@ import type { LogSummary, QueueSummary, ResourceUsage } from "./log_types.ts";
 import type { MemQueues } from "./mem_queues.ts";
 import type { RecoveryReport } from "./recovery_report.ts";
 
-/** Every queue's positions and files, the files and what open skipped. */
+/** Every queue's positions and files (the state queues with `internal`), the files and what open skipped. */
 export function summarizeLog(
   queues: MemQueues,
   files: ReadonlyMap<number, number>,
   recovery: RecoveryReport,
+  internal: boolean,
 ): LogSummary {
   const summaries: Record<string, QueueSummary> = {};
-  for (const q of queues.sorted()) {
+  for (const q of queues.sorted(internal)) {
     summaries[q.name] = {
       start: q.firstPosition ?? q.nextPosition,
       end: q.visibleNext > 0 ? q.visibleNext - 1 : undefined,

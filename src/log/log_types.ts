@@ -5,6 +5,7 @@
  */
 
 import type { FileAdapter } from "../storage/file_adapter.ts";
+import type { QueueReadableOptions } from "../streams/queue_readable_stream.ts";
 import type { PersistPolicy } from "./persist_policy.ts";
 import type { RecoveryReport } from "./recovery_report.ts";
 
@@ -128,4 +129,32 @@ export interface ResourceUsage {
    * `diskLimitBytes`.
    */
   diskUsedBytes: number;
+}
+
+/** Options of {@linkcode MultiRecordLog.createConsumer}. */
+export interface CreateConsumerOptions {
+  /**
+   * The first position the consumer reads. Default: the queue's first
+   * record held, or its next position if it is empty.
+   */
+  from?: number;
+}
+
+/** Options of {@linkcode MultiRecordLog.readable}. */
+export interface LogReadableOptions extends QueueReadableOptions {
+  /**
+   * Read through this consumer of the queue: from the position after its
+   * last ack (or its `from`, if it acknowledged nothing). Not with `from`.
+   * The stream closes when the consumer is deleted.
+   */
+  consumer?: string;
+}
+
+/** Options of {@linkcode MultiRecordLog.listQueues} and {@linkcode MultiRecordLog.summary}. */
+export interface InternalQueuesOptions {
+  /**
+   * Include the log's own queues (names starting with U+0000, holding
+   * consumers and retention limits). Default `false`.
+   */
+  internal?: boolean;
 }

@@ -122,11 +122,11 @@ export class LogWriter {
 
   /**
    * The bytes the log files would occupy on disk (see `diskUsedBytes`) once
-   * a record of `recordLength` bytes (before framing) is laid out next.
+   * records of `recordLengths` bytes (before framing) are laid out next.
    */
-  diskUsedBytesWith(recordLength: number): number {
-    const offset = this.#laidOut.offset;
-    const end = offset + framedLength(offset, recordLength);
+  diskUsedBytesWith(recordLengths: readonly number[]): number {
+    let end = this.#laidOut.offset;
+    for (const length of recordLengths) end += framedLength(end, length);
     // File limits are whole blocks: the files a record spills into add up.
     return this.#diskBefore + onDiskBytes(Math.max(this.#diskFloor, end));
   }

@@ -1,4 +1,6 @@
 import type { ChunkAllocator } from "./chunk_allocator.ts";
+import type { QueueState } from "./queue_state.ts";
+import { isStateQueueName } from "./state_queue_names.ts";
 
 /** A record read from a queue. */
 export interface LogRecord {
@@ -69,6 +71,10 @@ export class MemQueue {
   visibleNext: number;
   /** True once the queue was deleted: readers stop. */
   deleted = false;
+  /** True for a state queue (see `state_queue_names.ts`): the log's own. */
+  readonly internal: boolean;
+  /** The queue's consumers and retention limits, if it has any. */
+  state: QueueState | undefined;
 
   #pages: IndexPage[] = [];
   #pageBase = 0; // absolute index of the first entry of #pages[0]
@@ -90,6 +96,7 @@ export class MemQueue {
     this.nameBytes = nameBytes;
     this.nextPosition = nextPosition;
     this.visibleNext = nextPosition;
+    this.internal = isStateQueueName(name);
     this.#allocator = allocator;
     this.#nextChunkBytes = Math.min(FIRST_CHUNK_BYTES, allocator.chunkBytes);
   }
@@ -203,6 +210,82 @@ export class MemQueue {
     let a = this.#end;
     while (a > this.#head && this.#position(a - 1) >= this.visibleNext) a--;
     return a - this.#head;
+  }
+
+  /** Number of visible records at positions at or above `position`. */
+  visibleCountFrom(position: number): number {
+    let end = this.#end;
+    while (end > this.#head && this.#position(end - 1) >= this.visibleNext) {
+      end--;
+    }
+    return Math.max(0, end - this.#firstAtOrAbove(position));
+  }
+
+  /**
+   * The shortest run of records from the first one held that counts at least
+   * `records` records and `bytes` payload bytes: the position of its last
+   * record and its payload bytes. `undefined` if it would be empty (both are
+   * 0 or less); the whole queue if even that is not enough.
+   */
+  shortestPrefix(
+    records: number,
+    bytes: number,
+  ): { last: number; bytes: number } | undefined {
+    if ((records <= 0 && bytes <= 0) || this.#end === this.#head) {
+      return undefined;
+    }
+    const byCount = this.#head + Math.max(records, 1) - 1;
+    const last = Math.min(
+      this.#end - 1,
+      Math.max(byCount, this.#firstReaching(bytes)),
+    );
+    return { last: this.#position(last), bytes: this.#bytesUpTo(last) };
+  }
+
+  /** The absolute index of the first record whose prefix holds at least `bytes` bytes. */
+  #firstReaching(bytes: number): number {
+    if (bytes <= 0) return this.#head;
+    let before = 0; // bytes of the records held in the chunks before
+    const start = this.#offset(this.#head);
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c];
+      const from = c === 0 ? start : 0;
+      if (before + chunk.used - from < bytes) {
+        before += chunk.used - from;
+        continue;
+      }
+      let lo = Math.max(chunk.firstRecord, this.#head);
+      let hi = chunk.lastRecord;
+      while (lo < hi) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        if (before + this.#endOffset(mid, chunk) - from >= bytes) hi = mid;
+        else lo = mid + 1;
+      }
+      return lo;
+    }
+    return this.#end - 1;
+  }
+
+  /** Payload bytes of the records from the first held to `last` (absolute). */
+  #bytesUpTo(last: number): number {
+    let total = 0;
+    const start = this.#offset(this.#head);
+    for (let c = 0; c < this.#chunks.length; c++) {
+      const chunk = this.#chunks[c];
+      const from = c === 0 ? start : 0;
+      if (chunk.lastRecord >= last) {
+        return total + this.#endOffset(last, chunk) - from;
+      }
+      total += chunk.used - from;
+    }
+    return total;
+  }
+
+  /** Where the payload of record `absolute` ends in `chunk`, its chunk. */
+  #endOffset(absolute: number, chunk: Chunk): number {
+    return absolute < chunk.lastRecord
+      ? this.#offset(absolute + 1)
+      : chunk.used;
   }
 
   /** Bytes allocated: payload chunks and index. */

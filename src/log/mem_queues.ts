@@ -29,7 +29,7 @@ export class MemQueues {
     return this.#queues.size;
   }
 
-  /** Payload bytes held, all queues together. */
+  /** Payload bytes held, all user queues together (state queues not counted). */
   get retainedBytes(): number {
     return this.#retainedBytes;
   }
@@ -44,9 +44,14 @@ export class MemQueues {
     return this.#queues.values();
   }
 
-  /** The queues in name order: UTF-8 byte order, as the Rust crate's `BTreeMap<String, _>`. */
-  sorted(): MemQueue[] {
-    return [...this.#queues.values()].sort(compareNames);
+  /**
+   * The queues in name order: UTF-8 byte order, as the Rust crate's
+   * `BTreeMap<String, _>`; the state queues only with `internal`.
+   */
+  sorted(internal = false): MemQueue[] {
+    const queues = [...this.#queues.values()];
+    return (internal ? queues : queues.filter((q) => !q.internal))
+      .sort(compareNames);
   }
 
   /** Creates an empty queue at position 0. Raises `QueueAlreadyExistsError`. */
@@ -112,7 +117,7 @@ export class MemQueues {
   ): boolean {
     if (position < queue.nextPosition) return false;
     queue.push(position, payload, fileNumber);
-    this.#retainedBytes += payload.length;
+    if (!queue.internal) this.#retainedBytes += payload.length;
     return true;
   }
 
@@ -147,7 +152,7 @@ export class MemQueues {
   truncate(queue: MemQueue, position: number): number {
     const before = queue.payloadBytes;
     const dropped = queue.truncate(position);
-    this.#retainedBytes -= before - queue.payloadBytes;
+    if (!queue.internal) this.#retainedBytes -= before - queue.payloadBytes;
     return dropped;
   }
 
@@ -158,7 +163,7 @@ export class MemQueues {
     if (queue === this.#lastRead) this.#lastRead = undefined;
     this.#queues.delete(name);
     queue.deleted = true;
-    this.#retainedBytes -= queue.payloadBytes;
+    if (!queue.internal) this.#retainedBytes -= queue.payloadBytes;
     return queue;
   }
 
@@ -169,14 +174,27 @@ export class MemQueues {
     }
   }
 
-  /** The oldest log file that a record held is in, or `current` if none is older. */
+  /**
+   * The oldest log file that a record of a user queue held is in, or
+   * `current` if none is older. State queues are not counted: their one
+   * record is written again before older files are deleted.
+   */
   oldestFileNeeded(current: number): number {
     let oldest = current;
     for (const queue of this.#queues.values()) {
       const file = queue.firstFileNumber;
-      if (file !== undefined && file < oldest) oldest = file;
+      if (file !== undefined && file < oldest && !queue.internal) {
+        oldest = file;
+      }
     }
     return oldest;
+  }
+
+  /** The state queues whose first record held is in a file before `file`. */
+  stateQueuesBefore(file: number): MemQueue[] {
+    return [...this.#queues.values()].filter((queue) =>
+      queue.internal && (queue.firstFileNumber ?? file) < file
+    );
   }
 
   /** The queues that hold no record. */

@@ -6,17 +6,27 @@ import {
 } from "./arguments.ts";
 import type { DirectoryLock } from "../storage/directory_lock.ts";
 import {
-  DiskLimitError,
   LogClosedError,
   LogReadOnlyError,
-  MemoryLimitError,
   MissingQueueError,
 } from "../errors.ts";
-import { appendRecordLength, RecordKind } from "../format/record.ts";
 import { ChangeListeners } from "./change_listeners.ts";
+import {
+  addConsumer,
+  advanceConsumer,
+  consumerStart,
+  type ConsumerSummary,
+  findConsumer,
+  listConsumers,
+  removeConsumer,
+  stateOf,
+} from "./consumers.ts";
 import { collectGarbageAndCommit } from "./collect_garbage.ts";
 import type {
   AppendOutcome,
+  CreateConsumerOptions,
+  InternalQueuesOptions,
+  LogReadableOptions,
   LogSummary,
   OpenOptions,
   RangeOptions,
@@ -25,7 +35,8 @@ import type {
   WriteOutcome,
 } from "./log_types.ts";
 import { measureResourceUsage, summarizeLog } from "./log_summary.ts";
-import type { LogWriter } from "./log_writer.ts";
+import { LogWrites, NOTHING_WRITTEN } from "./log_writes.ts";
+import { loadQueueStates } from "./load_queue_states.ts";
 import type { LogRecord, MemQueue } from "./mem_queue.ts";
 import type { MemQueues } from "./mem_queues.ts";
 import { type LogState, openLogState } from "./open_log_state.ts";
@@ -34,11 +45,11 @@ import {
   resolveOpenOptions,
 } from "./open_options.ts";
 import { type PersistAction, validatePersistAction } from "./persist_policy.ts";
+import type { RetentionLimits } from "./queue_state.ts";
 import { type RecoveryReport, recoveryWarnings } from "./recovery_report.ts";
-import {
-  createQueueReadable,
-  type QueueReadableOptions,
-} from "../streams/queue_readable_stream.ts";
+import { checkRetention } from "./retention.ts";
+import { checkStateQueueName } from "./state_queue.ts";
+import { createQueueReadable } from "../streams/queue_readable_stream.ts";
 import {
   createQueueWritable,
   type QueueWritableOptions,
@@ -75,13 +86,11 @@ export type { OpenOptions } from "./log_types.ts";
 export class MultiRecordLog {
   readonly #queues: MemQueues;
   /** `undefined` when opened read-only. */
-  readonly #writer: LogWriter | undefined;
+  readonly #writes: LogWrites | undefined;
   readonly #lock: DirectoryLock | undefined;
   readonly #files: ReadonlyMap<number, number>;
   readonly #diskUsedBytes: () => number;
   readonly #recovery: RecoveryReport;
-  readonly #appendSync: boolean;
-  readonly #delayedSyncMs: number;
   readonly #memoryLimit: number;
   readonly #diskLimit: number;
   readonly #listeners: ChangeListeners;
@@ -90,19 +99,15 @@ export class MultiRecordLog {
 
   private constructor(state: LogState, options: ResolvedOpenOptions) {
     this.#queues = state.queues;
-    this.#writer = state.writer;
     this.#lock = state.lock;
     this.#files = state.files;
     this.#diskUsedBytes = state.diskUsedBytes;
     this.#recovery = state.recovery;
-    const policy = options.persistPolicy;
-    this.#appendSync = policy.kind === "always" && policy.action === "fsync";
-    this.#delayedSyncMs = policy.kind === "onDelay" && policy.action === "fsync"
-      ? policy.intervalMs
-      : 0;
     this.#memoryLimit = options.memoryLimitBytes;
     this.#diskLimit = options.diskLimitBytes;
     this.#listeners = new ChangeListeners(options.onWarning);
+    this.#writes = state.writer &&
+      new LogWrites(state.queues, state.writer, options, this.#listeners);
   }
 
   /**
@@ -132,6 +137,7 @@ export class MultiRecordLog {
       ) {
         onWarning(line);
       }
+      loadQueueStates(state.queues, state.writer, onWarning);
       if (state.writer) {
         await collectGarbageAndCommit(state.queues, state.writer, true);
       }
@@ -145,44 +151,34 @@ export class MultiRecordLog {
   /** Creates an empty queue (flushed and fsynced). Raises `QueueAlreadyExistsError`. */
   async createQueue(queue: string): Promise<WriteOutcome> {
     const nameBytes = queueNameBytes(queue);
-    const writer = this.#writable();
-    this.#queues.create(queue, nameBytes);
-    const { bytes } = writer.addControl(RecordKind.Touch, nameBytes, 0);
-    await writer.commit(true);
-    return { walBytesWritten: bytes };
+    return await this.#writing().createQueue(queue, nameBytes);
   }
 
-  /** Deletes a queue and its records (flushed and fsynced). Raises `MissingQueueError`. */
+  /**
+   * Deletes a queue, its records, consumers and retention limits (flushed
+   * and fsynced). Raises `MissingQueueError`.
+   */
   async deleteQueue(queue: string): Promise<WriteOutcome> {
     const q = this.#queue(queue);
-    const writer = this.#writable();
-    this.#queues.delete(queue);
-    let walBytesWritten = writer.addControl(
-      RecordKind.DeleteQueue,
-      q.nameBytes,
-      q.nextPosition,
-    ).bytes;
-    walBytesWritten += await collectGarbageAndCommit(
-      this.#queues,
-      writer,
-      true,
-    );
-    this.#listeners.notify();
-    return { walBytesWritten };
+    return await this.#writing().deleteQueue(q);
   }
 
   /** True if the queue exists. */
   queueExists(queue: string): boolean {
     this.#checkOpen();
-    if (this.#queues.get(queue) !== undefined) return true;
+    const q = this.#queues.get(queue);
+    if (q !== undefined && !q.internal) return true;
     queueNameBytes(queue);
     return false;
   }
 
-  /** The names of the queues, sorted. */
-  listQueues(): string[] {
+  /**
+   * The names of the queues, sorted (in UTF-8 byte order); the log's own
+   * queues only with `{ internal: true }`.
+   */
+  listQueues(options?: InternalQueuesOptions): string[] {
     this.#checkOpen();
-    return this.#queues.sorted().map((q) => q.name);
+    return this.#queues.sorted(options?.internal).map((q) => q.name);
   }
 
   /**
@@ -220,95 +216,22 @@ export class MultiRecordLog {
       const q = this.#queue(queue);
       checkOptionalPosition(position, "position");
       const bytes = checkPayloads(payloads, "payloads");
-      const writer = this.#writable();
-      const start = this.#queues.appendStart(q, position, payloads.length);
-      if (start === undefined) {
-        // The retried append may still be waiting for its persist.
-        return writer.commit(this.#appendSync).then(() => NOTHING_APPENDED);
-      }
-      if (payloads.length === 0) return Promise.resolve(NOTHING_APPENDED);
-      const retained = this.#queues.retainedBytes;
-      if (retained + bytes > this.#memoryLimit) {
-        throw new MemoryLimitError(this.#memoryLimit, retained + bytes);
-      }
-      if (this.#diskLimit !== Infinity) {
-        this.#checkDisk(writer, q, payloads.length, bytes);
-      }
-      return this.#append(writer, q, start, payloads);
+      return this.#writing().append(q, position, payloads, bytes);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  /** Raises `DiskLimitError` if the append would make the files pass the limit. */
-  #checkDisk(
-    writer: LogWriter,
-    q: MemQueue,
-    count: number,
-    payloadBytes: number,
-  ): void {
-    const length = appendRecordLength(q.nameBytes.length, count, payloadBytes);
-    const diskBytes = writer.diskUsedBytesWith(length);
-    if (diskBytes > this.#diskLimit) {
-      throw new DiskLimitError(this.#diskLimit, diskBytes);
-    }
-  }
-
-  /**
-   * Lays out the append and copies its records in (at positions checked by
-   * `appendRecords`); they become visible once persisted as the policy says.
-   */
-  #append(
-    writer: LogWriter,
-    q: MemQueue,
-    start: number,
-    payloads: readonly Uint8Array[],
-  ): Promise<AppendOutcome> {
-    const placed = writer.addAppend(q.nameBytes, start, payloads);
-    for (let i = 0; i < payloads.length; i++) {
-      this.#queues.append(q, start + i, payloads[i], placed.fileNumber);
-    }
-    const last = start + payloads.length - 1;
-    if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
-    if (!this.#appendSync && writer.writeNow()) {
-      return Promise.resolve(this.#appended(q, last, placed.bytes));
-    }
-    return writer.commit(this.#appendSync).then(() =>
-      this.#appended(q, last, placed.bytes)
-    );
-  }
-
-  /** Makes an append's records visible once persisted; its outcome. */
-  #appended(q: MemQueue, last: number, walBytesWritten: number): AppendOutcome {
-    if (q.visibleNext <= last) q.visibleNext = last + 1;
-    this.#listeners.notify();
-    return { lastPosition: last, walBytesWritten };
-  }
-
   /**
    * Drops the queue's records at positions up to and including `position`,
    * then deletes the log files that no record held any longer needs.
-   * Raises `MissingQueueError`.
+   * Allowed on a queue with consumers: those behind continue from the first
+   * record held. Raises `MissingQueueError`.
    */
   async truncate(queue: string, position: number): Promise<TruncateOutcome> {
     const q = this.#queue(queue);
     checkPosition(position, "position");
-    const writer = this.#writable();
-    const evictedRecords = this.#queues.truncate(q, position);
-    const next = q.nextPosition;
-    let walBytesWritten = writer.addControl(
-      RecordKind.Truncate,
-      q.nameBytes,
-      position,
-    ).bytes;
-    walBytesWritten += await collectGarbageAndCommit(
-      this.#queues,
-      writer,
-      this.#appendSync,
-    );
-    if (q.visibleNext < next) q.visibleNext = next;
-    this.#listeners.notify();
-    return { evictedRecords, walBytesWritten };
+    return await this.#writing().truncate(q, position);
   }
 
   /**
@@ -346,7 +269,7 @@ export class MultiRecordLog {
     options?: QueueWritableOptions,
   ): WritableStream<Uint8Array | Uint8Array[]> {
     const isCurrent = this.#isCurrent(queue);
-    if (this.#writer === undefined) throw new LogReadOnlyError();
+    if (this.#writes === undefined) throw new LogReadOnlyError();
     return createQueueWritable(this, queue, options, isCurrent);
   }
 
@@ -354,19 +277,133 @@ export class MultiRecordLog {
    * A `ReadableStream` of the queue's records from `from` to `to`; with
    * `follow: true` it stays open at the tail. Records truncated before the
    * reader reaches them are skipped (the reader sees the jump in positions).
+   * With `consumer`, it starts right after that consumer's last ack: a
+   * reader that stops and starts again gets every record after the last ack
+   * again (at-least-once delivery: ack what you processed). Raises
+   * `MissingConsumerError` for a consumer the queue does not have.
    *
-   * @example
+   * @example Consume a queue, acknowledging each record once processed
    * ```ts ignore
-   * for await (const { position, payload } of log.readable("q", { follow: true })) {
-   *   console.log(position, payload.length);
+   * const records = log.readable("q", { consumer: "indexer", follow: true });
+   * for await (const { position, payload } of records) {
+   *   await index(payload);
+   *   await log.ack("q", "indexer", position);
    * }
    * ```
    */
   readable(
     queue: string,
-    options?: QueueReadableOptions,
+    options?: LogReadableOptions,
   ): ReadableStream<LogRecord> {
-    return createQueueReadable(this, queue, options, this.#isCurrent(queue));
+    const isCurrent = this.#isCurrent(queue);
+    if (options?.consumer === undefined) {
+      return createQueueReadable(this, queue, options, isCurrent);
+    }
+    const { consumer: name, ...rest } = options;
+    if (rest.from !== undefined) {
+      throw new TypeError("readable takes from or consumer, not both");
+    }
+    const q = this.#queue(queue);
+    const from = consumerStart(q, name);
+    const consumer = findConsumer(q, name);
+    return createQueueReadable(
+      this,
+      queue,
+      { ...rest, from },
+      () => isCurrent() && q.state?.consumers.get(name) === consumer,
+    );
+  }
+
+  /**
+   * Adds a consumer to the queue: a durable named cursor that reads from
+   * `from` (default: the queue's first record held) and records what it
+   * processed with {@linkcode MultiRecordLog.ack}. Once every consumer of a
+   * queue acknowledged something, the queue is truncated to the lowest of
+   * their acks, and its old files deleted. Flushed and fsynced. Raises
+   * `MissingQueueError`, `ConsumerAlreadyExistsError`.
+   */
+  async createConsumer(
+    queue: string,
+    name: string,
+    options?: CreateConsumerOptions,
+  ): Promise<WriteOutcome> {
+    const q = this.#queue(queue);
+    const writes = this.#writing();
+    addConsumer(q, name, options?.from);
+    return await writes.stateChanged(q, true);
+  }
+
+  /**
+   * Deletes a consumer of the queue; the queue is then truncated to the
+   * lowest ack of the others, if any. Flushed and fsynced. Raises
+   * `MissingQueueError`, `MissingConsumerError`.
+   */
+  async deleteConsumer(queue: string, name: string): Promise<WriteOutcome> {
+    const q = this.#queue(queue);
+    const writes = this.#writing();
+    removeConsumer(q, name);
+    return await writes.stateChanged(q, true);
+  }
+
+  /**
+   * The consumers of the queue, by name: each one's last ack (`undefined`
+   * if none yet) and lag (records held after its position).
+   */
+  listConsumers(queue: string): ConsumerSummary[] {
+    return listConsumers(this.#queue(queue));
+  }
+
+  /**
+   * Records that consumer `name` processed the queue's records up to and
+   * including `position`, and truncates the queue to the lowest ack of its
+   * consumers. Resolves once persisted as the persist policy says (with the
+   * appends of the same moment: group commit); after a crash the consumer's
+   * ack is never behind one that resolved. Acks only move forward: an older
+   * position is a no-op (resolving once the ack that covers it is
+   * persisted). Raises `MissingQueueError`, `MissingConsumerError`, and
+   * `RangeError` for a position past the queue's last.
+   */
+  ack(queue: string, name: string, position: number): Promise<WriteOutcome> {
+    try {
+      const q = this.#queue(queue);
+      const writes = this.#writing();
+      if (!advanceConsumer(q, name, position)) {
+        return writes.commitLikeAppends(false).then(() => NOTHING_WRITTEN);
+      }
+      return writes.stateChanged(q, false);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Sets the queue's retention limits (`undefined` removes them): at most
+   * `maxRecords` records and `maxBytes` payload bytes. An append that would
+   * pass one truncates the oldest records first (`discard: "old"`; readers
+   * behind see the jump) or is refused with `RetentionLimitError`
+   * (`discard: "new"`); an append alone over a limit is refused either way.
+   * With `"old"`, a queue already over the new limits is truncated now.
+   * Persisted (flushed and fsynced); deleting the queue removes them.
+   */
+  async setRetention(
+    queue: string,
+    limits: RetentionLimits | undefined,
+  ): Promise<WriteOutcome> {
+    const q = this.#queue(queue);
+    const writes = this.#writing();
+    const retention = checkRetention(limits);
+    if (retention) checkStateQueueName(q);
+    stateOf(q).retention = retention;
+    if (q.state!.consumers.size === 0 && retention === undefined) {
+      q.state = undefined;
+    }
+    return await writes.stateChanged(q, true);
+  }
+
+  /** The queue's retention limits, or `undefined` if it has none. */
+  retention(queue: string): RetentionLimits | undefined {
+    const limits = this.#queue(queue).state?.retention;
+    return limits && { ...limits };
   }
 
   /** The last position of the queue, or `undefined` if it never advanced. */
@@ -380,10 +417,18 @@ export class MultiRecordLog {
     return this.#queue(queue).lastVisible();
   }
 
-  /** Every queue's positions and files, the files on disk, and what open skipped. */
-  summary(): LogSummary {
+  /**
+   * Every queue's positions and files, the files on disk, and what open
+   * skipped; the log's own queues only with `{ internal: true }`.
+   */
+  summary(options?: InternalQueuesOptions): LogSummary {
     this.#checkOpen();
-    return summarizeLog(this.#queues, this.#files, this.#recovery);
+    return summarizeLog(
+      this.#queues,
+      this.#files,
+      this.#recovery,
+      options?.internal ?? false,
+    );
   }
 
   /**
@@ -398,7 +443,7 @@ export class MultiRecordLog {
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
   async persist(action: PersistAction): Promise<void> {
     validatePersistAction(action, "action");
-    await this.#writable().commit(action === "fsync");
+    await this.#writing().writer.commit(action === "fsync");
   }
 
   /**
@@ -411,7 +456,7 @@ export class MultiRecordLog {
     for (const q of this.#queues.values()) q.deleted = true;
     this.#listeners.notify();
     this.#closing = (async () => {
-      const writer = this.#writer;
+      const writer = this.#writes?.writer;
       if (writer === undefined) return;
       try {
         if (!writer.failed) await writer.commit(true);
@@ -471,7 +516,7 @@ export class MultiRecordLog {
   #queue(queue: string): MemQueue {
     this.#checkOpen();
     const q = this.#queues.get(queue);
-    if (q) return q;
+    if (q && !q.internal) return q;
     queueNameBytes(queue);
     throw new MissingQueueError(queue);
   }
@@ -489,17 +534,12 @@ export class MultiRecordLog {
     if (this.#closed) throw new LogClosedError();
   }
 
-  /** The writer, if the log is open for writing and has not failed. */
-  #writable(): LogWriter {
+  /** The writing side, if the log is open for writing and has not failed. */
+  #writing(): LogWrites {
     this.#checkOpen();
-    const writer = this.#writer;
-    if (writer === undefined) throw new LogReadOnlyError();
-    if (writer.failed) throw writer.failed;
-    return writer;
+    const writes = this.#writes;
+    if (writes === undefined) throw new LogReadOnlyError();
+    if (writes.writer.failed) throw writes.writer.failed;
+    return writes;
   }
 }
-
-const NOTHING_APPENDED: AppendOutcome = Object.freeze({
-  lastPosition: undefined,
-  walBytesWritten: 0,
-});

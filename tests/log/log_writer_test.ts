@@ -431,7 +431,7 @@ describe("LogWriter disk use", () => {
         ? Math.floor(random() * 3 * segment)
         : Math.floor(random() * 3000);
       const length = appendRecordLength(1, 1, size);
-      const ahead = writer.diskUsedBytesWith(length);
+      const ahead = writer.diskUsedBytesWith([length]);
       laidOut += add(writer, i, new Uint8Array(size)).bytes;
       // Files are whole blocks: their extents add up to the bytes laid out.
       assert.equal(writer.diskUsedBytes, Math.ceil(laidOut / 4096) * 4096);

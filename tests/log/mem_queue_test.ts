@@ -385,3 +385,71 @@ describe("MemQueue chunks from its allocator", () => {
 function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }
+
+describe("MemQueue.shortestPrefix and visibleCountFrom", () => {
+  /** The model: the shortest prefix of `records` with at least `count` records and `bytes` bytes. */
+  function modelPrefix(
+    records: { position: number; size: number }[],
+    count: number,
+    bytes: number,
+  ): { last: number; bytes: number } | undefined {
+    if ((count <= 0 && bytes <= 0) || records.length === 0) return undefined;
+    let total = 0;
+    for (let i = 0; i < records.length; i++) {
+      total += records[i].size;
+      if (i + 1 >= count && total >= bytes) {
+        return { last: records[i].position, bytes: total };
+      }
+    }
+    return { last: records.at(-1)!.position, bytes: total };
+  }
+
+  it("matches a model over chunks, files, gaps, empty payloads and truncations", () => {
+    let seed = 1;
+    const random = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (let round = 0; round < 40; round++) {
+      const q = queue(0, recordingAllocator(4096));
+      const held: { position: number; size: number }[] = [];
+      for (let i = 0; i < 200; i++) {
+        const size = random() < 0.1 ? 0 : Math.floor(random() * 3000);
+        const position = q.nextPosition + (random() < 0.1 ? 3 : 0);
+        q.push(position, new Uint8Array(size), Math.floor(i / 50));
+        held.push({ position, size });
+        if (random() < 0.05) {
+          const cut = held[Math.floor(random() * held.length)].position;
+          q.truncate(cut);
+          while (held.length > 0 && held[0].position <= cut) held.shift();
+        }
+      }
+      q.visibleNext = q.nextPosition;
+      const total = held.reduce((n, r) => n + r.size, 0);
+      for (let k = 0; k < 30; k++) {
+        const count = Math.floor(random() * (held.length + 3)) - 1;
+        const bytes = Math.floor(random() * (total + 5000)) - 1000;
+        assert.deepEqual(
+          q.shortestPrefix(count, bytes),
+          modelPrefix(held, count, bytes),
+          `round ${round}: ${count} records, ${bytes} bytes`,
+        );
+        const from = Math.floor(random() * (q.nextPosition + 2));
+        assert.equal(
+          q.visibleCountFrom(from),
+          held.filter((r) => r.position >= from).length,
+        );
+      }
+    }
+  });
+
+  it("counts only visible records", () => {
+    const q = queue();
+    fill(q, 5);
+    q.push(5, utf8("pending"), 0);
+    assert.equal(q.visibleCountFrom(0), 5);
+    assert.equal(q.visibleCountFrom(3), 2);
+    assert.equal(q.visibleCountFrom(9), 0);
+    assert.equal(queue().shortestPrefix(1, 0), undefined);
+  });
+});

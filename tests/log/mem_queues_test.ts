@@ -173,3 +173,33 @@ describe("MemQueues", () => {
     assert.deepEqual(sizes, [64 * 1024, 64 * 1024]);
   });
 });
+
+describe("MemQueues state queues", () => {
+  it("are hidden unless asked, count in no retained bytes, and hold no file back", () => {
+    const queues = new MemQueues(plainAllocator);
+    const name = "\u0000mrecordlog/state/q";
+    const user = queues.create("q", utf8("q"));
+    const store = queues.create(name, utf8(name));
+    assert.equal(store.internal, true);
+    assert.equal(user.internal, false);
+    assert.equal(
+      queues.create("\u0000other", utf8("\u0000other")).internal,
+      false,
+    );
+    queues.append(store, 0, utf8("{}"), 1);
+    queues.append(user, 0, utf8("abc"), 3);
+    assert.equal(queues.retainedBytes, 3);
+    assert.deepEqual(queues.sorted().map((q) => q.name), ["\u0000other", "q"]);
+    assert.deepEqual(queues.sorted(true).map((q) => q.name), [
+      "\u0000mrecordlog/state/q",
+      "\u0000other",
+      "q",
+    ]);
+    assert.equal(queues.oldestFileNeeded(5), 3);
+    assert.deepEqual(queues.stateQueuesBefore(3), [store]);
+    assert.deepEqual(queues.stateQueuesBefore(1), []);
+    queues.truncate(store, 0);
+    queues.delete(name);
+    assert.equal(queues.retainedBytes, 3);
+  });
+});
