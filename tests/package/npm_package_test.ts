@@ -186,6 +186,14 @@ describe("the npm package", () => {
     },
   );
 
+  test("npx mrecordlog runs the command-line tool", TIMEOUT, async () => {
+    const app = await installedProject();
+    const help = await runOk("npx", ["--offline", "mrecordlog", "--help"], {
+      cwd: app,
+    });
+    assert.match(help, /^ *serve /m);
+  });
+
   for (const runtime of ["node", "bun"] as const) {
     const skip = ONLY_UNDER_NODE ??
       (runtime === "bun" ? missingDevTool("bun") : undefined);
@@ -206,11 +214,13 @@ describe("the npm package", () => {
       async () => {
         const app = await installedProject();
         const args = ["serve", "./data", "--port", "0"];
+        // Node: the bin itself, as npm scripts and a global install run it
+        // (npx would not pass the SIGTERM on); Bun: as the README says.
         const server = runtime === "node"
-          ? await startServer("npx", ["--offline", "mrecordlog", ...args], {
+          ? await startServer("node_modules/.bin/mrecordlog", args, {
             cwd: app,
           })
-          : await startServer(exe, ["node_modules/.bin/mrecordlog", ...args], {
+          : await startServer(BUN, ["x", "--bun", "mrecordlog", ...args], {
             cwd: app,
           });
         try {
@@ -220,6 +230,7 @@ describe("the npm package", () => {
           );
           const appended = await fetch(`${server.url}/queues/q/records`, {
             method: "POST",
+            headers: { "Content-Type": "application/x-ndjson" },
             body: "a\nb\n",
           });
           assert.equal(appended.status, 200, await appended.clone().text());

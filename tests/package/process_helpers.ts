@@ -29,6 +29,11 @@ export interface RunOptions {
   input?: string;
   /** Killed (SIGKILL) after this long. Default 120 s. */
   timeoutMs?: number;
+  /**
+   * `PATH` as a user has it after `npm ci`: without `node_modules/.bin`
+   * (which the tests otherwise put first). Default `false`.
+   */
+  userPath?: boolean;
 }
 
 /**
@@ -39,12 +44,15 @@ export interface RunOptions {
  */
 export function userEnv(
   overrides: Record<string, string | undefined> = {},
+  userPath = false,
 ): Record<string, string> {
+  const path = (process.env.PATH ?? "").split(":")
+    .filter((dir) => !dir.endsWith("node_modules/.bin")).join(":");
   const env: Record<string, string | undefined> = {
     ...process.env,
     NODE_OPTIONS: undefined,
     NO_COLOR: "1",
-    PATH: `${REPO}node_modules/.bin:${process.env.PATH ?? ""}`,
+    PATH: userPath ? path : `${REPO}node_modules/.bin:${path}`,
     ...overrides,
   };
   return Object.fromEntries(
@@ -63,7 +71,7 @@ export function run(
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
-      env: userEnv(options.env),
+      env: userEnv(options.env, options.userPath),
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -108,14 +116,19 @@ export async function runOk(
 export interface ServerProcess {
   /** The URL it printed (`mrecordlog: serving DIR at URL`). */
   url: string;
-  /** Sends SIGTERM; resolves with the exit code and what it printed. */
+  /**
+   * Sends SIGTERM to the process group (the command and what it started, as
+   * a terminal's Ctrl-C does with SIGINT); resolves with the exit code and
+   * what it printed. SIGKILLs the group if it is still running after 20 s.
+   */
   stop(): Promise<RunResult>;
 }
 
 /**
- * Starts `command args` (an `mrecordlog serve … --port 0`) and resolves once
- * it printed the URL it serves at; rejects, with its output, if it exits
- * first or takes over `timeoutMs` (default 30 s).
+ * Starts `command args` (an `mrecordlog serve … --port 0`), in a process
+ * group of its own, and resolves once it printed the URL it serves at;
+ * rejects, with its output, if it exits first or takes over `timeoutMs`
+ * (default 30 s).
  */
 export function startServer(
   command: string,
@@ -124,9 +137,17 @@ export function startServer(
 ): Promise<ServerProcess> {
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: userEnv(options.env),
+    env: userEnv(options.env, options.userPath),
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // The group is gone.
+    }
+  };
   let stdout = "";
   let stderr = "";
   const exited = new Promise<RunResult>((resolve) => {
@@ -134,7 +155,7 @@ export function startServer(
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      signalGroup("SIGKILL");
       reject(new Error(`no URL after 30 s:\n${stdout}\n${stderr}`));
     }, options.timeoutMs ?? 30_000);
     child.on("error", reject);
@@ -146,9 +167,12 @@ export function startServer(
       clearTimeout(timer);
       resolve({
         url: match[1],
-        stop: () => {
-          child.kill("SIGTERM");
-          return exited;
+        stop: async () => {
+          signalGroup("SIGTERM");
+          const late = setTimeout(() => signalGroup("SIGKILL"), 20_000);
+          const result = await exited;
+          clearTimeout(late);
+          return result;
         },
       });
     });
