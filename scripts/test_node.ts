@@ -46,7 +46,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const files = findTestFiles(roots.length > 0 ? roots : ["tests"]);
   const result = spawnSync(
     process.execPath,
-    ["--test", "--test-reporter=dot", ...files],
+    // One file at a time, as deno test and bun test run them.
+    ["--test", "--test-concurrency=1", "--test-reporter=dot", ...files],
     {
       stdio: "inherit",
       env: { ...process.env, NODE_OPTIONS: testNodeOptions() },
