@@ -42,18 +42,32 @@ export function serverClosing(): HttpError {
   });
 }
 
-/**
- * The library's errors a request can meet, by name: status, and for a 429
- * the limit it reports (`limit` in the body).
- */
-const LIBRARY_ERRORS: Record<string, { status: number; limit?: string }> = {
+/** How a library error is answered. */
+interface LibraryErrorAnswer {
+  /** The HTTP status. */
+  status: number;
+  /** For a 429, the limit it reports (`limit` in the body). */
+  limit?: string;
+  /** The error's properties copied into the body (`undefined` as `null`). */
+  fields?: string[];
+}
+
+/** The library's errors a request can meet, by name. */
+const LIBRARY_ERRORS: Record<string, LibraryErrorAnswer> = {
   MissingQueueError: { status: 404 },
+  MissingConsumerError: { status: 404 },
   QueueAlreadyExistsError: { status: 409 },
-  PositionInPastError: { status: 409 },
+  ConsumerAlreadyExistsError: { status: 409 },
+  PositionInPastError: { status: 409, fields: ["nextPosition"] },
   RecordTooLargeError: { status: 413 },
   TruncatedInputError: { status: 400 },
   MemoryLimitError: { status: 429, limit: "memory" },
   DiskLimitError: { status: 429, limit: "disk" },
+  RetentionLimitError: {
+    status: 429,
+    limit: "retention",
+    fields: ["maxRecords", "maxBytes", "records", "bytes"],
+  },
   LogClosedError: { status: 503 },
   LogFailedError: { status: 503 },
 };
@@ -70,8 +84,9 @@ export interface ErrorResponseOptions {
  * The answer to `error`: a JSON body `{"error": name, "message": …}` with the
  * status of an {@linkcode HttpError} (and its headers and fields) or of the
  * library's error of that name (409 `PositionInPastError` adds
- * `nextPosition`; 429 `MemoryLimitError` and `DiskLimitError` add `limit` and
- * `Retry-After`). Anything else is a 500 `InternalError`, passed to
+ * `nextPosition`; the 429s `MemoryLimitError`, `DiskLimitError` and
+ * `RetentionLimitError` add `limit` and `Retry-After`, the last one its
+ * limits and what the queue would hold). Anything else is a 500 `InternalError`, passed to
  * `onError`: the only answer that logs.
  */
 export function errorResponse(
@@ -101,12 +116,30 @@ export function errorResponse(
     message: (error as Error).message,
   };
   const headers: Record<string, string> = {};
-  if (name === "PositionInPastError") {
-    body.nextPosition = (error as { nextPosition?: number }).nextPosition;
+  for (const field of known.fields ?? []) {
+    body[field] = (error as unknown as Record<string, unknown>)[field] ?? null;
   }
   if (known.limit !== undefined) {
     body.limit = known.limit;
     headers["retry-after"] = options.retryAfter;
   }
   return jsonResponse(known.status, body, headers);
+}
+
+/**
+ * Runs `task`, answering the `RangeError` (a library argument refused) it
+ * raises as a 400 named `name` with the library's message.
+ */
+export async function rangeErrorAs<T>(
+  name: string,
+  task: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await task();
+  } catch (error) {
+    if (error instanceof RangeError) {
+      throw new HttpError(400, name, error.message);
+    }
+    throw error;
+  }
 }

@@ -45,6 +45,8 @@ export interface NdjsonRecordsOptions {
   keepAliveMs?: number;
   /** Called once, when the stream ends (or is cancelled). */
   onEnd?: () => void;
+  /** Ends the stream after this many records (and cancels `records`). Default: no limit. */
+  limit?: number;
 }
 
 const NEWLINE = new Uint8Array([0x0a]);
@@ -52,7 +54,8 @@ const NEWLINE = new Uint8Array([0x0a]);
 /**
  * `records` as NDJSON lines `{"position":N,"payload":"<base64>"}`, and empty
  * keep-alive lines as `options.keepAliveMs` says. Ends when `records` ends,
- * when `options.signal` aborts, or when the client goes away (the body is
+ * after `options.limit` records, when `options.signal` aborts, or when the
+ * client goes away (the body is
  * cancelled, which cancels `records`); a read error ends it with a last line
  * `{"error": name, "message": …}`.
  */
@@ -60,8 +63,9 @@ export function ndjsonRecords(
   records: ReadableStream<LogRecord>,
   options: NdjsonRecordsOptions = {},
 ): ReadableStream<Uint8Array> {
-  const { signal, keepAliveMs = 0 } = options;
+  const { signal, keepAliveMs = 0, limit = Infinity } = options;
   const reader = records.getReader();
+  let sent = 0;
   let ended = false;
   let started = false;
   let pending: Promise<ReadableStreamReadResult<LogRecord>> | undefined;
@@ -104,6 +108,11 @@ export function ndjsonRecords(
           return;
         }
         controller.enqueue(encodeRecordLine(value));
+        if (++sent >= limit) {
+          end();
+          controller.close();
+          stop();
+        }
       } catch (error) {
         end();
         const { name, message } = describeError(error);

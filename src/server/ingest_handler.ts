@@ -22,7 +22,10 @@ import {
   parseQueueName,
   pathSegments,
 } from "./http_request.ts";
-import { jsonResponse, ndjsonRecords } from "./http_response.ts";
+import { jsonResponse } from "./http_response.ts";
+import { consumerRoute } from "./consumer_routes.ts";
+import { recordsResponse } from "./records_response.ts";
+import { retentionRoute } from "./retention_route.ts";
 import { MissingQueueError } from "../errors.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { summaryJson } from "../wire/summary_json.ts";
@@ -101,6 +104,9 @@ export interface IngestHandler {
  *   sends new records until the client goes away or the queue is deleted,
  *   with empty keep-alive lines while idle (skip them).
  * - `POST /queues/{queue}/truncate?position=N`.
+ * - `/queues/{queue}/consumers[/{name}[/records|/ack]]`: durable consumers
+ *   (see `consumerRoute`); `/queues/{queue}/retention`: retention limits
+ *   (see `retentionRoute`).
  *
  * Every error answers `{"error": name, "message": …}` (see
  * `errorResponse`); an append that answers an error stored
@@ -186,7 +192,7 @@ async function route(
   server.checkToken?.(request);
   const parts = pathSegments(request);
   const url = new URL(request.url);
-  if (parts[0] !== "queues" || parts.length > 3) throw notFound(url);
+  if (parts[0] !== "queues") throw notFound(url);
   if (parts.length === 1 || (parts.length === 2 && parts[1] === "")) {
     allowMethods(request, "GET");
     parseQuery(url, []);
@@ -194,6 +200,13 @@ async function route(
   }
   const queue = parseQueueName(parts[1]);
   if (parts.length === 2) return await queueRoute(server, request, url, queue);
+  if (parts[2] === "consumers") {
+    return await consumerRoute(server, request, url, queue, parts.slice(3));
+  }
+  if (parts.length > 3) throw notFound(url);
+  if (parts[2] === "retention") {
+    return await retentionRoute(server, request, url, queue);
+  }
   if (parts[2] === "truncate") {
     allowMethods(request, "POST");
     const query = parseQuery(url, ["position"]);
@@ -241,25 +254,12 @@ function readRecords(
   url: URL,
   queue: string,
 ): Response {
-  const { options } = server;
   const query = parseQuery(url, ["from", "to", "follow"]);
   const from = parsePositionParam(query.get("from"), "from");
   const to = parsePositionParam(query.get("to"), "to");
   const follow = parseBooleanParam(query.get("follow"), "follow");
   const records = server.log.readable(queue, { from, to, follow });
-  server.openReadStreams++;
-  const body = ndjsonRecords(records, {
-    signal: options.signal,
-    keepAliveMs: follow ? options.keepAliveMs ?? 30_000 : 0,
-    onEnd: () => server.openReadStreams--,
-  });
-  return new Response(body, {
-    status: 200,
-    headers: {
-      "content-type": "application/x-ndjson",
-      "cache-control": "no-store",
-    },
-  });
+  return recordsResponse(server, records, follow);
 }
 
 function notFound(url: URL): HttpError {

@@ -2,13 +2,16 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { errorResponse, HttpError } from "../../src/server/http_error.ts";
 import {
+  ConsumerAlreadyExistsError,
   LogClosedError,
   LogFailedError,
   MemoryLimitError,
+  MissingConsumerError,
   MissingQueueError,
   PositionInPastError,
   QueueAlreadyExistsError,
   RecordTooLargeError,
+  RetentionLimitError,
   TruncatedInputError,
 } from "../../src/errors.ts";
 import { waitFor } from "../support/waiting.ts";
@@ -43,6 +46,19 @@ describe("every error answer is JSON with a stable name", () => {
       [new TruncatedInputError("record", 9, 1), 400, {}],
       [new MemoryLimitError(100, 120), 429, { limit: "memory" }],
       [named("DiskLimitError", "disk full"), 429, { limit: "disk" }],
+      [new MissingConsumerError("q", "c"), 404, {}],
+      [new ConsumerAlreadyExistsError("q", "c"), 409, {}],
+      [
+        new RetentionLimitError("q", { maxRecords: 3 }, 5, 40),
+        429,
+        {
+          limit: "retention",
+          maxRecords: 3,
+          maxBytes: null,
+          records: 5,
+          bytes: 40,
+        },
+      ],
       [new LogClosedError(), 503, {}],
       [new LogFailedError(new Error("EIO")), 503, {}],
     ];
@@ -161,7 +177,11 @@ describe("every error answer is JSON with a stable name", () => {
 
   test("an unknown route, method, query or position answers JSON", async () => {
     await withHandler({}, {}, async (handler) => {
-      await expectError(handler(new Request("http://h/")), 404, "NotFound");
+      await expectError(
+        handler(new Request("http://h/nothing")),
+        404,
+        "NotFound",
+      );
       await expectError(
         handler(new Request("http://h/queues", { method: "PUT" })),
         405,

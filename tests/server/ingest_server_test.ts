@@ -274,7 +274,7 @@ describe("ingest server", () => {
         "MissingQueueError",
       );
       await expectError(fetch(`${u}/queues/nope/records?follow=true`), 404);
-      await expectError(fetch(`${u}/`), 404, "NotFound");
+      await expectError(fetch(`${u}/nothing`), 404, "NotFound");
       await expectError(fetch(`${u}/etc/passwd`), 404, "NotFound");
       await expectError(fetch(`${u}/queues/a/b/c`), 404, "NotFound");
       await expectError(fetch(`${u}/queues/a/other`), 404, "NotFound");
