@@ -26,6 +26,7 @@ import { jsonResponse } from "./http_response.ts";
 import { consumerRoute } from "./consumer_routes.ts";
 import { recordsResponse } from "./records_response.ts";
 import { retentionRoute } from "./retention_route.ts";
+import { statusRoute } from "./status_route.ts";
 import { MissingQueueError } from "../errors.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { summaryJson } from "../wire/summary_json.ts";
@@ -107,6 +108,8 @@ export interface IngestHandler {
  * - `/queues/{queue}/consumers[/{name}[/records|/ack]]`: durable consumers
  *   (see `consumerRoute`); `/queues/{queue}/retention`: retention limits
  *   (see `retentionRoute`).
+ * - `GET /`: the live status page (served without the token: it holds no
+ *   data); `GET /status`: the JSON it polls (see `statusJson`).
  *
  * Every error answers `{"error": name, "message": …}` (see
  * `errorResponse`); an append that answers an error stored
@@ -189,6 +192,8 @@ async function route(
   request: Request,
 ): Promise<Response> {
   if (server.signal?.aborted) throw serverClosing();
+  const status = statusRoute(server.log, request, server.checkToken);
+  if (status) return status;
   server.checkToken?.(request);
   const parts = pathSegments(request);
   const url = new URL(request.url);
