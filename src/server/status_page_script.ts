@@ -109,11 +109,15 @@ async function poll() {
     setState("error " + response.status + ", retrying", "error");
     return schedule();
   }
-  const status = await response.json();
-  byId("login").hidden = true;
-  byId("status").hidden = false;
-  render(status);
-  setState("live \u00b7 " + new Date(status.time).toLocaleTimeString(), "ok");
+  try {
+    const status = await response.json();
+    byId("login").hidden = true;
+    byId("status").hidden = false;
+    render(status);
+    setState("live \u00b7 " + new Date(status.time).toLocaleTimeString(), "ok");
+  } catch (error) {
+    setState("unreadable answer (" + error.message + "), retrying", "error");
+  }
   schedule();
 }
 
