@@ -34,6 +34,13 @@ export interface RunOptions {
    * (which the tests otherwise put first). Default `false`.
    */
   userPath?: boolean;
+  /**
+   * {@linkcode startServer}: stop sends SIGTERM to the whole process group
+   * (for a shell line like `mv … && npm start`, whose shell would not pass it
+   * on), not to the command alone. A wrapper that passes signals on (npm,
+   * `bun x`) then passes a second one: the server exits at once, code 130.
+   */
+  group?: boolean;
 }
 
 /**
@@ -117,9 +124,9 @@ export interface ServerProcess {
   /** The URL it printed (`mrecordlog: serving DIR at URL`). */
   url: string;
   /**
-   * Sends SIGTERM to the process group (the command and what it started, as
-   * a terminal's Ctrl-C does with SIGINT); resolves with the exit code and
-   * what it printed. SIGKILLs the group if it is still running after 20 s.
+   * Sends SIGTERM to the command (or its process group: `group`); resolves
+   * with the exit code and what it printed. SIGKILLs the group if it is
+   * still running after 20 s.
    */
   stop(): Promise<RunResult>;
 }
@@ -168,7 +175,8 @@ export function startServer(
       resolve({
         url: match[1],
         stop: async () => {
-          signalGroup("SIGTERM");
+          if (options.group) signalGroup("SIGTERM");
+          else child.kill("SIGTERM");
           const late = setTimeout(() => signalGroup("SIGKILL"), 20_000);
           const result = await exited;
           clearTimeout(late);

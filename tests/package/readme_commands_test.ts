@@ -194,6 +194,7 @@ describe("README commands", () => {
         const server = await startServer("bash", ["-c", line], {
           cwd: clone,
           userPath: true,
+          group: true,
         });
         let answer: Response;
         try {
