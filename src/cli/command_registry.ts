@@ -6,11 +6,16 @@
  */
 
 import type { Command } from "./command.ts";
+import { ackCommand } from "./commands/ack.ts";
 import { appendCommand } from "./commands/append.ts";
 import { backupCommand } from "./commands/backup.ts";
+import { consumeCommand } from "./commands/consume.ts";
+import { consumersCommand } from "./commands/consumers.ts";
 import { createCommand } from "./commands/create.ts";
 import { deleteCommand } from "./commands/delete.ts";
+import { deleteConsumerCommand } from "./commands/delete_consumer.ts";
 import { readCommand } from "./commands/read.ts";
+import { retentionCommand } from "./commands/retention.ts";
 import { serveCommand } from "./commands/serve.ts";
 import { summaryCommand } from "./commands/summary.ts";
 import { truncateCommand } from "./commands/truncate.ts";
@@ -24,6 +29,11 @@ export const COMMANDS: readonly Command[] = [
   createCommand,
   deleteCommand,
   truncateCommand,
+  consumersCommand,
+  consumeCommand,
+  ackCommand,
+  deleteConsumerCommand,
+  retentionCommand,
   verifyCommand,
   backupCommand,
   serveCommand,

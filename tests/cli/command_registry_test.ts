@@ -27,9 +27,19 @@ const EXAMPLES: Record<string, (dir: string) => string[]> = {
   create: (dir) => [dir, "other"],
   delete: (dir) => [dir, "q"],
   truncate: (dir) => [dir, "q", "0"],
+  consumers: (dir) => [dir, "q"],
+  consume: (dir) => [dir, "q", "c"],
+  ack: (dir) => [dir, "q", "c", "0"],
+  "delete-consumer": (dir) => [dir, "q", "c"],
+  retention: (dir) => [dir, "q"],
   verify: (dir) => [dir],
   backup: (dir) => [dir, `${dir}/backup`],
   serve: (dir) => [dir, "--port", "0"],
+  forward: (dir) => [
+    dir,
+    "q",
+    ...["--nats", "nats://127.0.0.1:1", "--stream", "S", "--subject", "s"],
+  ],
 };
 
 describe("command registry", () => {
