@@ -31,6 +31,7 @@ export type {
 } from "./src/log/log_types.ts";
 export type { LogRecord } from "./src/log/mem_queue.ts";
 export type { ConsumerSummary } from "./src/log/consumers.ts";
+export type { BackupFile, BackupOutcome } from "./src/log/backup.ts";
 export type { RetentionLimits } from "./src/log/queue_state.ts";
 export type { PersistAction, PersistPolicy } from "./src/log/persist_policy.ts";
 export type {

@@ -5,6 +5,8 @@ import {
   queueNameBytes,
 } from "./arguments.ts";
 import type { DirectoryLock } from "../storage/directory_lock.ts";
+import type { FileAdapter } from "../storage/file_adapter.ts";
+import { backupLog, type BackupOutcome } from "./backup.ts";
 import {
   LogClosedError,
   LogReadOnlyError,
@@ -84,6 +86,8 @@ export type { OpenOptions } from "./log_types.ts";
  * ```
  */
 export class MultiRecordLog {
+  readonly #dir: string;
+  readonly #fileAdapter: FileAdapter;
   readonly #queues: MemQueues;
   /** `undefined` when opened read-only. */
   readonly #writes: LogWrites | undefined;
@@ -97,7 +101,13 @@ export class MultiRecordLog {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(state: LogState, options: ResolvedOpenOptions) {
+  private constructor(
+    dir: string,
+    state: LogState,
+    options: ResolvedOpenOptions,
+  ) {
+    this.#dir = dir;
+    this.#fileAdapter = options.fileAdapter;
     this.#queues = state.queues;
     this.#lock = state.lock;
     this.#files = state.files;
@@ -128,7 +138,7 @@ export class MultiRecordLog {
   ): Promise<MultiRecordLog> {
     const resolved = resolveOpenOptions(dir, options);
     const state = openLogState(dir, resolved);
-    const log = new MultiRecordLog(state, resolved);
+    const log = new MultiRecordLog(dir, state, resolved);
     const { recovery, incompleteTail } = state;
     const { readOnly, onWarning } = resolved;
     try {
@@ -444,6 +454,30 @@ export class MultiRecordLog {
   async persist(action: PersistAction): Promise<void> {
     validatePersistAction(action, "action");
     await this.#writing().writer.commit(action === "fsync");
+  }
+
+  /**
+   * Copies the log into `destDir`, a missing or empty directory, while it
+   * stays open: everything appended before the call is in the copy (written
+   * out first), which opens like the log, here and in the Rust crate. See
+   * `backupLog` (it also copies the log of a directory another process has
+   * open). To restore, open the copy, or move it where the log was, while
+   * nothing has the log open.
+   *
+   * @example
+   * ```ts ignore
+   * const { files, bytesCopied } = await log.backup("./backups/today");
+   * ```
+   */
+  async backup(destDir: string): Promise<BackupOutcome> {
+    this.#checkOpen();
+    const writes = this.#writes;
+    if (writes !== undefined && !writes.writer.failed) {
+      await writes.writer.commit(false);
+    }
+    return await backupLog(this.#dir, destDir, {
+      fileAdapter: this.#fileAdapter,
+    });
   }
 
   /**
