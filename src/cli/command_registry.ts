@@ -14,6 +14,7 @@ import { consumersCommand } from "./commands/consumers.ts";
 import { createCommand } from "./commands/create.ts";
 import { deleteCommand } from "./commands/delete.ts";
 import { deleteConsumerCommand } from "./commands/delete_consumer.ts";
+import { forwardCommand } from "./commands/forward.ts";
 import { readCommand } from "./commands/read.ts";
 import { retentionCommand } from "./commands/retention.ts";
 import { serveCommand } from "./commands/serve.ts";
@@ -37,6 +38,7 @@ export const COMMANDS: readonly Command[] = [
   verifyCommand,
   backupCommand,
   serveCommand,
+  forwardCommand,
 ];
 
 /** The command named `name`, if there is one. */

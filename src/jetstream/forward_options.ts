@@ -69,7 +69,7 @@ export function resolveForwardOptions(
   return {
     servers,
     stream: nonEmptyString(options.stream, "stream"),
-    subject: nonEmptyString(options.subject, "subject"),
+    subject: publishSubject(options.subject),
     consumer: nonEmptyString(options.consumer ?? "jetstream", "consumer"),
     maxInFlight: positiveInteger(options.maxInFlight ?? 256, "maxInFlight"),
     timeoutMs: positiveInteger(options.timeoutMs ?? 5000, "timeoutMs"),
@@ -88,6 +88,22 @@ function nonEmptyString(value: unknown, name: string): string {
     throw new TypeError(`${name} must be a non-empty string`);
   }
   return value;
+}
+
+/** A subject to publish on: dot-separated tokens, no wildcard, no space. */
+function publishSubject(value: unknown): string {
+  const subject = nonEmptyString(value, "subject");
+  const tokens = subject.split(".");
+  if (
+    /\s/.test(subject) || tokens.some((t) => t === "" || t === "*" || t === ">")
+  ) {
+    throw new TypeError(
+      `subject must be dot-separated tokens without wildcards or spaces, got ${
+        JSON.stringify(subject)
+      }`,
+    );
+  }
+  return subject;
 }
 
 function optionalString(value: unknown, name: string): string | undefined {

@@ -316,6 +316,10 @@ describe("forwardToJetStream", () => {
         () => forwardToJetStream(log, QUEUE, { ...options, maxInFlight: 0 }),
         RangeError,
       );
+      assert.throws(
+        () => forwardToJetStream(log, QUEUE, { ...options, subject: "a.*" }),
+        /subject must be dot-separated tokens without wildcards/,
+      );
       assert.deepEqual(log.listConsumers(QUEUE), []);
       return Promise.resolve();
     }),

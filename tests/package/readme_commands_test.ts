@@ -35,8 +35,15 @@ import {
 const REGISTRY = "needs a package registry (jsr.io or npmjs.com); " +
   "tests/package/npm_package_test.ts installs the packed package instead";
 
+const NATS = "a nats-server on the README's fixed port, and forward runs " +
+  "until stopped: tests/jetstream/ start nats-server on a free port and run " +
+  "forward against it";
+
 /** README commands not run, and why. */
 const SKIPPED: Record<string, string> = {
+  "nats-server -js -sd ./nats-store &": NATS,
+  "npx deno run -A cli.ts forward ./wal events --nats nats://127.0.0.1:4222 --stream EVENTS --subject events.in --create-stream":
+    NATS,
   "npm ci": "the setup command: CI runs it before the suite (here it would " +
     "reinstall node_modules under the running tests)",
   "npm test": "the test suite itself",

@@ -61,15 +61,31 @@ in the environment.`,
   takesLock: true,
   async run([dir, queue], flags): Promise<number> {
     const options = forwardOptions(flags);
-    // Loaded here: the other commands do without the NATS client.
-    const { forwardToJetStream } = await import(
-      "../../jetstream/forward_to_jetstream.ts"
-    );
+    const { forwardToJetStream } = await loadForwarder();
     await using log = await openLog(dir, "write", progressWanted(flags));
     const forwarder = forwardToJetStream(log, queue, options);
     return await runForwarder(log, queue, forwarder, progressWanted(flags));
   },
 };
+
+/**
+ * The forwarder's module, loaded when the command runs: the other commands
+ * do without the NATS clients, which the npm package lists as optional peer
+ * dependencies (an error says what to install if they are missing).
+ */
+async function loadForwarder(): Promise<
+  typeof import("../../jetstream/forward_to_jetstream.ts")
+> {
+  try {
+    return await import("../../jetstream/forward_to_jetstream.ts");
+  } catch (error) {
+    if (!/@nats-io\//.test(String((error as Error)?.message))) throw error;
+    throw new Error(
+      "forward needs the NATS clients: npm install @nats-io/jetstream @nats-io/nats-core @nats-io/transport-node",
+      { cause: error },
+    );
+  }
+}
 
 /** The forwarder's options from the command line and the environment. */
 function forwardOptions(flags: Flags): ForwardOptions {
