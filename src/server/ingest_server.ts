@@ -1,6 +1,7 @@
 /**
  * The ingest server: a log opened and served over HTTP with
- * {@linkcode createIngestHandler}, on `Deno.serve` or `Bun.serve`.
+ * {@linkcode createIngestHandler}, on `Deno.serve`, `Bun.serve` or (Node.js)
+ * `node:http` through srvx.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import {
 } from "./ingest_handler.ts";
 import type { OpenOptions } from "../log/log_types.ts";
 import { MultiRecordLog } from "../log/multi_record_log.ts";
+import { listenOnNode } from "./node_listen.ts";
 
 /** Options of {@linkcode serveIngest}. */
 export interface ServeIngestOptions
@@ -77,8 +79,9 @@ interface BunGlobal {
 
 /**
  * Opens the log in `dir` and serves it over HTTP with
- * {@linkcode createIngestHandler}, on `Deno.serve` under Deno and on
- * `Bun.serve` elsewhere, on 127.0.0.1:7280 unless told otherwise. The log
+ * {@linkcode createIngestHandler}, on `Deno.serve` under Deno, `Bun.serve`
+ * under Bun and `node:http` (through srvx) under Node.js, on 127.0.0.1:7280
+ * unless told otherwise. The log
  * stays open (and locked) until `close()`.
  *
  * @example
@@ -150,7 +153,10 @@ interface Listener {
  */
 const BUN_MAX_HEADER_BYTES = 256 * 1024;
 
-/** Serves `handler` on `Deno.serve` under Deno, on `Bun.serve` elsewhere. */
+/**
+ * Serves `handler` on `Deno.serve` under Deno, on `Bun.serve` under Bun, on
+ * `node:http` through srvx under Node.js (`listenOnNode`).
+ */
 async function listen(
   hostname: string,
   port: number,
@@ -159,6 +165,9 @@ async function listen(
   if ("Deno" in globalThis) {
     const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
     return { port: server.addr.port, stop: () => server.shutdown() };
+  }
+  if (!("Bun" in globalThis)) {
+    return await listenOnNode(hostname, port, handler);
   }
   // Bun reads its header limit, process-wide, from node:http.
   const { default: http } = await import("node:http");

@@ -79,6 +79,9 @@ async function consume(
   };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
+  // A signal listener keeps Deno's process alive, not Node's: there, a follow
+  // waiting at the end of the queue would exit (code 13, top-level await).
+  const alive = follow ? setInterval(() => {}, 60_000) : undefined;
   const out = stdoutStream().getWriter();
   try {
     for (;;) {
@@ -88,6 +91,7 @@ async function consume(
       if (ack) await log.ack(queue, name, value.position);
     }
   } finally {
+    clearInterval(alive);
     process.off("SIGINT", stop);
     process.off("SIGTERM", stop);
     out.releaseLock();
