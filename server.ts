@@ -45,3 +45,4 @@ export {
   serveIngest,
   type ServeIngestOptions,
 } from "./src/server/ingest_server.ts";
+export type { ForwarderStatusJson } from "./src/wire/forwarder_status_json.ts";

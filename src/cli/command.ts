@@ -5,8 +5,8 @@
  * @module
  */
 
-/** The options given to a command, by long name. */
-export type Flags = Record<string, string | boolean | undefined>;
+/** The options given to a command, by long name (a `multiple` one: every value given). */
+export type Flags = Record<string, string | string[] | boolean | undefined>;
 
 /** A positional argument of a {@linkcode Command}. */
 export interface CommandArgument {
@@ -26,6 +26,8 @@ export interface CommandOption {
   value?: string;
   /** What it does; may span lines. */
   help: string;
+  /** May be given more than once: its flag is then the list of values. */
+  multiple?: boolean;
 }
 
 /** One command of the tool. */

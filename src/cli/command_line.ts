@@ -26,10 +26,14 @@ export function parseCommandLine(
   command: Command,
   argv: string[],
 ): CommandLine {
-  const options: Record<string, { type: "string" | "boolean" }> = {};
+  const options: Record<
+    string,
+    { type: "string" | "boolean"; multiple: boolean }
+  > = {};
   for (const option of command.options) {
     options[option.name] = {
       type: option.value === undefined ? "boolean" : "string",
+      multiple: option.multiple === true,
     };
   }
   let parsed;

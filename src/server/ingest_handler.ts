@@ -30,6 +30,7 @@ import { statusRoute } from "./status_route.ts";
 import { MissingQueueError } from "../errors.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { summaryJson } from "../wire/summary_json.ts";
+import type { ForwarderStatusJson } from "../wire/forwarder_status_json.ts";
 
 export type { QueueRateLimit } from "./append_route.ts";
 
@@ -72,6 +73,11 @@ export interface IngestHandlerOptions {
   signal?: AbortSignal;
   /** Called with unexpected errors (answered 500). Default `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * The status of JetStream forwarders running beside the server (`serve
+   * --forward`): `GET /queues` answers it as `forwarders`.
+   */
+  forwarders?: () => ForwarderStatusJson[];
 }
 
 /** The fetch handler of {@linkcode createIngestHandler}. */
@@ -89,7 +95,8 @@ export interface IngestHandler {
 /**
  * A fetch handler serving `log`:
  *
- * - `GET /queues`: the summary; `POST /queues/{queue}` creates (201, 409 if
+ * - `GET /queues`: the summary (and `forwarders`, with that option);
+ *   `POST /queues/{queue}` creates (201, 409 if
  *   it exists); `DELETE /queues/{queue}` deletes; `GET /queues/{queue}`: one
  *   queue's summary. `{queue}` is percent-encoded (`/` as `%2F`).
  * - `POST /queues/{queue}/records[?position=N][&format=…]`: appends the body,
@@ -201,7 +208,9 @@ async function route(
   if (parts.length === 1 || (parts.length === 2 && parts[1] === "")) {
     allowMethods(request, "GET");
     parseQuery(url, []);
-    return jsonResponse(200, summaryJson(server.log));
+    const forwarders = server.options.forwarders?.();
+    const summary = summaryJson(server.log);
+    return jsonResponse(200, forwarders ? { ...summary, forwarders } : summary);
   }
   const queue = parseQueueName(parts[1]);
   if (parts.length === 2) return await queueRoute(server, request, url, queue);

@@ -91,9 +91,9 @@ describe("command registry", () => {
           : [...args, `--${option.name}`, "1"];
         const { flags, args: parsed } = parseCommandLine(command, argv);
         assert.deepEqual(parsed, args);
-        assert.equal(
+        assert.deepEqual(
           flags[option.name],
-          option.value === undefined ? true : "1",
+          option.value === undefined ? true : option.multiple ? ["1"] : "1",
         );
       }
       assert.throws(

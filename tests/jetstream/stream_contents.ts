@@ -68,7 +68,7 @@ export async function readStream(
         msgId: m.headers?.get("Nats-Msg-Id"),
         queue: origin?.queue,
         position: origin?.position,
-        data: m.data.slice(),
+        data: new Uint8Array(m.data),
       });
       if (m.seq >= state.last_seq) break;
     }

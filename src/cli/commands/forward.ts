@@ -8,6 +8,7 @@
 import { writeSync } from "node:fs";
 import process from "node:process";
 import type { Command, Flags } from "../command.ts";
+import { errorPrinter, loadForwarder, natsCredentials } from "../forwarders.ts";
 import { printError } from "../io.ts";
 import { openLog } from "../open_log.ts";
 import { stringFlag, UsageError } from "../options.ts";
@@ -68,25 +69,6 @@ in the environment.`,
   },
 };
 
-/**
- * The forwarder's module, loaded when the command runs: the other commands
- * do without the NATS clients, which the npm package lists as optional peer
- * dependencies (an error says what to install if they are missing).
- */
-async function loadForwarder(): Promise<
-  typeof import("../../jetstream/forward_to_jetstream.ts")
-> {
-  try {
-    return await import("../../jetstream/forward_to_jetstream.ts");
-  } catch (error) {
-    if (!/@nats-io\//.test(String((error as Error)?.message))) throw error;
-    throw new Error(
-      "forward needs the NATS clients: npm install @nats-io/jetstream @nats-io/nats-core @nats-io/transport-node",
-      { cause: error },
-    );
-  }
-}
-
 /** The forwarder's options from the command line and the environment. */
 function forwardOptions(flags: Flags): ForwardOptions {
   const required = (name: string): string => {
@@ -104,7 +86,6 @@ function forwardOptions(flags: Flags): ForwardOptions {
       }`,
     );
   }
-  const env = process.env;
   return {
     servers: required("nats"),
     stream: required("stream"),
@@ -112,9 +93,7 @@ function forwardOptions(flags: Flags): ForwardOptions {
     consumer: stringFlag(flags, "consumer"),
     createStream: flags["create-stream"] === true,
     maxInFlight: maxInFlight === undefined ? undefined : Number(maxInFlight),
-    token: env.NATS_TOKEN || undefined,
-    user: env.NATS_USER || undefined,
-    pass: env.NATS_PASSWORD || undefined,
+    ...natsCredentials(),
   };
 }
 
@@ -171,19 +150,14 @@ function statusLine(
   show: boolean,
 ): (status: ForwarderStatus | undefined) => void {
   let shown = false;
-  let lastMessage: string | undefined;
   const erase = (): void => {
     if (shown) writeSync(2, "\r\x1b[K");
     shown = false;
   };
+  const printErrors = errorPrinter(queue, erase);
   return (status) => {
     if (status === undefined) return erase();
-    const message = status.lastError?.message;
-    if (message !== undefined && message !== lastMessage) {
-      erase();
-      printError(`mrecordlog: forward ${JSON.stringify(queue)}: ${message}`);
-    }
-    lastMessage = message;
+    printErrors(status);
     if (!show) return;
     const state = status.connected ? "connected" : "not connected";
     writeSync(

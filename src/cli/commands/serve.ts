@@ -6,6 +6,12 @@
 
 import process from "node:process";
 import type { Command, Flags } from "../command.ts";
+import {
+  FORWARD_OPTION,
+  type ForwardSpec,
+  forwardSpecs,
+  serveForwarders,
+} from "../forwarders.ts";
 import { printError, printWarning } from "../io.ts";
 import { checkDirectory } from "../open_log.ts";
 import {
@@ -102,12 +108,14 @@ on-delay-fsync[:MS], on-delay-flush[:MS], do-nothing`,
       help: `bytes a queue takes at once (default: 10 x --queue-rate,
 at least --max-body-bytes)`,
     },
+    FORWARD_OPTION,
   ],
   takesLock: true,
   async run([dir = "./data"], flags): Promise<number> {
     const options = serveOptions(flags);
+    const forward = forwardSpecs(flags);
     checkDirectory(dir, true, false);
-    await runServe(dir, options);
+    await runServe(dir, options, forward);
     return 0;
   },
 };
@@ -175,10 +183,13 @@ const LOOPBACK = ["127.0.0.1", "::1", "localhost"];
  * Opens the log in `dir`, serves it, prints `mrecordlog: serving DIR at URL`
  * on stdout, and runs until SIGINT or SIGTERM: then it stops the server,
  * closes the log and resolves. A second signal exits at once (code 130).
+ * The forwarders `forward` asks for run from when it serves; they stop
+ * (acknowledging what their streams confirmed) before the server.
  */
 async function runServe(
   dir: string,
   options: ServeIngestOptions,
+  forward: ForwardSpec[],
 ): Promise<void> {
   const hostname = options.hostname ?? "127.0.0.1";
   if (!LOOPBACK.includes(hostname) && options.token === undefined) {
@@ -199,8 +210,13 @@ async function runServe(
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const server = await serveIngest(dir, options);
+    const forwarders = serveForwarders(forward);
+    const server = await serveIngest(dir, {
+      ...options,
+      forwarders: forward.length > 0 ? forwarders.json : undefined,
+    });
     try {
+      await forwarders.start(server.log);
       const auth = options.token === undefined
         ? ""
         : " (bearer token required)";
@@ -209,6 +225,7 @@ async function runServe(
       );
       await stopped;
     } finally {
+      await forwarders.stop();
       await server.close();
     }
   } finally {
