@@ -144,7 +144,7 @@ export class LogWrites {
     const name = q.nameBytes.length;
     const length = appendRecordLength(name, count, payloadBytes);
     const diskBytes = this.writer.diskUsedBytesWith(
-      cut ? [controlRecordLength(name), length] : [length],
+      cut ? [length, controlRecordLength(name)] : [length],
     );
     if (diskBytes > this.#diskLimit) {
       throw new DiskLimitError(this.#diskLimit, diskBytes);
@@ -152,8 +152,10 @@ export class LogWrites {
   }
 
   /**
-   * Lays out the append and copies its records in, after truncating what
-   * the retention limits `cut`; they become visible once persisted.
+   * Lays out the append and copies its records in, then truncates what the
+   * retention limits `cut` (in this order: a crash between the two leaves
+   * the queue over its limits, trimmed on open); the records become visible
+   * once persisted.
    */
   #append(
     q: MemQueue,
@@ -162,11 +164,11 @@ export class LogWrites {
     cut: RetentionCut | undefined,
   ): Promise<AppendOutcome> {
     const writer = this.writer;
-    const truncation = cut && truncateQueue(this.#queues, writer, q, cut.last);
     const placed = writer.addAppend(q.nameBytes, start, payloads);
     for (let i = 0; i < payloads.length; i++) {
       this.#queues.append(q, start + i, payloads[i], placed.fileNumber);
     }
+    const truncation = cut && truncateQueue(this.#queues, writer, q, cut.last);
     const last = start + payloads.length - 1;
     if (truncation) {
       return this.#appendedAfter(truncation, q, last, placed.bytes);

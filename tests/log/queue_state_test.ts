@@ -121,6 +121,24 @@ describe("consumers and retention read back on open", () => {
     await log.close();
   });
 
+  it("trim a queue over its retention limits that discards old records (a crash between an append and its truncation)", async () => {
+    const retention = { maxRecords: 2, maxBytes: null, discard: "old" };
+    const { log } = await openBuilt(
+      new LogBuilder()
+        .touch("q", 0)
+        .touch("r", 0)
+        .append(STATE_Q, 0, [stateRecord([], retention)])
+        .append(STATE_QUEUE_PREFIX + "r", 0, [
+          stateRecord([], { ...retention, discard: "new" }),
+        ])
+        .append("q", 0, ["a", "b", "c", "d"])
+        .append("r", 0, ["a", "b", "c"]),
+    );
+    assert.deepEqual([...log.range("q")].map((r) => r.position), [2, 3]);
+    assert.deepEqual([...log.range("r")].map((r) => r.position), [0, 1, 2]);
+    await log.close();
+  });
+
   it("bring an ack past the queue's end back to it, so the next records appended there are read", async () => {
     const built = await openBuilt(
       new LogBuilder()

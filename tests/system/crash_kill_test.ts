@@ -1,7 +1,10 @@
 // Process crashes: a writer process (this runtime, and the other one every
-// fourth time) appends from many concurrent tasks and is killed with SIGKILL
-// at random moments; after each kill every acknowledged record is there with
-// its exact payload, positions are contiguous and the log takes new appends.
+// fourth time) appends from many concurrent tasks, while a consumer reads
+// one queue and acknowledges records, and is killed with SIGKILL at random
+// moments; after each kill every acknowledged record is there with its exact
+// payload, positions are contiguous, the consumer's ack is never behind one
+// that resolved nor ahead of one made, no record after it is lost, and the
+// log takes new appends.
 // See crash_writer.ts for the writer and the checks. Without the other
 // runtime in node_modules/.bin (no `npm ci`), these tests skip, saying so.
 import { test } from "node:test";
@@ -36,6 +39,7 @@ test(
       assert.equal(stats.killsByRuntime[otherRuntime()], 25);
       // The writers did write: the checks are not vacuous.
       assert.ok(stats.recordsAcknowledged > 100 * 5, JSON.stringify(stats));
+      assert.ok(stats.acksResolved > 50, JSON.stringify(stats));
     }, "mrecordlog-kill-"),
 );
 
@@ -54,5 +58,6 @@ test(
       assert.equal(stats.kills, 12);
       assert.equal(stats.killsByRuntime[otherRuntime()], 6);
       assert.ok(stats.recordsAcknowledged > 12 * 5, JSON.stringify(stats));
+      assert.ok(stats.acksResolved > 3, JSON.stringify(stats));
     }, "mrecordlog-kill-"),
 );

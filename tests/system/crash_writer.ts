@@ -8,7 +8,10 @@
  *   `{ kind: "always", action: POLICY }` and 64 KiB files, prints `ready`,
  *   then appends from many concurrent tasks to {@linkcode QUEUES} until it is
  *   killed, printing `a QUEUE START COUNT` once an append resolved, and
- *   `t QUEUE POSITION` before it truncates.
+ *   `t QUEUE POSITION` before it truncates; meanwhile consumer
+ *   {@linkcode CONSUMER} of the first queue reads it (following its tail)
+ *   and acknowledges some of the records it reads, printing
+ *   `K 0 POSITION` before each ack and `k 0 POSITION` once it resolved.
  * - `try-open DIR`: tries to open the log and prints `opened`, or the name of
  *   the error open raised.
  * - `hold DIR`: opens the log, prints `ready` and keeps it open until killed.
@@ -33,6 +36,9 @@ import { xorshiftFill } from "../support/random_bytes.ts";
 
 /** The queues the writer appends to (created by the parent). */
 export const QUEUES: readonly string[] = ["q0", "q1", "q2"];
+
+/** The consumer of `QUEUES[0]` that the writer acks through (created by the parent). */
+export const CONSUMER = "k";
 
 /** Log file size used by the writer: small, so that files roll and get deleted. */
 export const SEGMENT_BYTES = 65_536;
@@ -192,7 +198,25 @@ async function write(
       acked[q] = Math.max(acked[q], start + count - 1);
     }
   };
-  await Promise.all(Array.from({ length: 12 }, task));
+  await Promise.all([
+    ...Array.from({ length: 12 }, task),
+    consume(log, random),
+  ]);
+}
+
+/** Reads `QUEUES[0]` through {@linkcode CONSUMER}, acking about half the records. */
+async function consume(
+  log: MultiRecordLog,
+  random: () => number,
+): Promise<never> {
+  const records = log.readable(QUEUES[0], { consumer: CONSUMER, follow: true });
+  for await (const { position } of records) {
+    if (random() < 0.5) continue;
+    say(`K 0 ${position}`);
+    await log.ack(QUEUES[0], CONSUMER, position);
+    say(`k 0 ${position}`);
+  }
+  throw new Error("the consumer's stream ended");
 }
 
 async function tryOpen(dir: string): Promise<void> {
@@ -217,6 +241,8 @@ export interface KillStats {
   kills: number;
   /** Records whose append the writers acknowledged before being killed. */
   recordsAcknowledged: number;
+  /** Acks of the consumer that resolved before a kill. */
+  acksResolved: number;
   /** Acknowledged records checked present after a kill (with repeats). */
   recordsChecked: number;
   /** Records read back and checked after a kill (with repeats). */
@@ -314,6 +340,7 @@ export function emptyKillStats(): KillStats {
   return {
     kills: 0,
     recordsAcknowledged: 0,
+    acksResolved: 0,
     recordsChecked: 0,
     recordsRead: 0,
     killsByRuntime: { deno: 0, bun: 0, node: 0 },
@@ -339,6 +366,8 @@ export async function runKillIterations(
   const acked = QUEUES.map(() => new Map<number, number>());
   // Records at or below a truncation that may have happened may be gone.
   const truncatedUpTo = QUEUES.map(() => -1);
+  // The consumer's acks: the highest that resolved, and the highest made.
+  const consumerAcks = { resolved: -1, made: -1 };
   let epoch = 0;
   {
     const log = await MultiRecordLog.open(dir, {
@@ -347,7 +376,30 @@ export async function runKillIterations(
     for (const queue of QUEUES) {
       if (!log.queueExists(queue)) await log.createQueue(queue);
     }
+    if (log.listConsumers(QUEUES[0]).length === 0) {
+      await log.createConsumer(QUEUES[0], CONSUMER);
+    }
+    consumerAcks.made = log.listConsumers(QUEUES[0])[0].acked ?? -1;
+    consumerAcks.resolved = consumerAcks.made;
     await verifyAndAppend(log, ++epoch, "setup");
+  }
+
+  /**
+   * The consumer's ack after a kill: never behind one that resolved, never
+   * ahead of one made. Records after it may not be gone (truncatedUpTo).
+   */
+  function checkConsumer(log: MultiRecordLog, label: string): void {
+    const [consumer] = log.listConsumers(QUEUES[0]);
+    const acked = consumer?.acked ?? -1;
+    if (consumer?.name !== CONSUMER) {
+      throw new Error(`${label}: consumer ${CONSUMER} is gone`);
+    }
+    if (acked < consumerAcks.resolved || acked > consumerAcks.made) {
+      throw new Error(
+        `${label}: consumer acked ${acked}; acks resolved up to ${consumerAcks.resolved}, made up to ${consumerAcks.made}`,
+      );
+    }
+    truncatedUpTo[0] = Math.max(truncatedUpTo[0], acked);
   }
 
   async function verifyAndAppend(
@@ -356,6 +408,7 @@ export async function runKillIterations(
     label: string,
   ): Promise<void> {
     try {
+      checkConsumer(log, label);
       for (let q = 0; q < QUEUES.length; q++) {
         const queue = QUEUES[q];
         if (!log.queueExists(queue)) {
@@ -470,6 +523,11 @@ export async function runKillIterations(
         }
       } else if (kind === "t") {
         truncatedUpTo[q] = Math.max(truncatedUpTo[q], Number(b));
+      } else if (kind === "K") {
+        consumerAcks.made = Math.max(consumerAcks.made, Number(b));
+      } else if (kind === "k") {
+        consumerAcks.resolved = Math.max(consumerAcks.resolved, Number(b));
+        stats.acksResolved++;
       }
     }
     const log = await MultiRecordLog.open(dir, {
