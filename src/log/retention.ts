@@ -9,8 +9,10 @@
  */
 
 import { RetentionLimitError } from "../errors.ts";
+import { stateOf } from "./consumers.ts";
 import type { MemQueue } from "./mem_queue.ts";
 import type { RetentionLimits } from "./queue_state.ts";
+import { checkStateQueueName } from "./state_queue.ts";
 
 /** The oldest records an append must truncate first: up to `last`, `bytes` payload bytes. */
 export interface RetentionCut {
@@ -51,6 +53,19 @@ export function checkRetention(value: unknown): RetentionLimits | undefined {
     );
   }
   return limits;
+}
+
+/**
+ * Gives queue `q` the retention limits `value` (checked as
+ * {@linkcode checkRetention} says; `undefined` removes them), in memory.
+ */
+export function setRetentionLimits(q: MemQueue, value: unknown): void {
+  const limits = checkRetention(value);
+  if (limits) checkStateQueueName(q);
+  stateOf(q).retention = limits;
+  if (q.state!.consumers.size === 0 && limits === undefined) {
+    q.state = undefined;
+  }
 }
 
 function checkLimit(value: unknown, name: string): number {
