@@ -10,6 +10,7 @@
 import type { LogRecord } from "../log/mem_queue.ts";
 import type { ResolvedForwardOptions } from "./forward_options.ts";
 import { type PublishFailure, PublishWindow } from "./publish_window.ts";
+import { recordBatches } from "./record_batches.ts";
 import { recordHeaders, recordMessageId } from "./record_headers.ts";
 import type { StreamConnection } from "./stream_connection.ts";
 
@@ -62,26 +63,32 @@ export async function forwardSession(parts: SessionParts): Promise<SessionEnd> {
   });
   signal.addEventListener("abort", stopReading);
   if (signal.aborted) stopReading();
+  const nextBatch = recordBatches(records);
+  const stopped = (): boolean =>
+    window.failure !== undefined || closed !== undefined || signal.aborted;
   let ended = false;
   try {
     for (;;) {
       if (window.full) await window.room();
-      if (window.failure || closed || signal.aborted) break;
-      const { value, done } = await records.read();
-      if (done) {
-        ended = !window.failure && !closed && !signal.aborted;
+      if (stopped()) break;
+      const batch = await nextBatch(options.maxInFlight - window.inFlight);
+      if (stopped()) break;
+      if (batch === undefined) {
+        ended = true;
         break;
       }
-      const { position, payload } = value;
-      window.add(
-        position,
-        connection.js.publish(options.subject, payload, {
-          msgID: recordMessageId(queue, position),
-          headers: recordHeaders(queue, position),
-          expect: { streamName: options.stream },
-          timeout: options.timeoutMs,
-        }),
-      );
+      // One synchronous run: the client writes the batch at once.
+      for (const { position, payload } of batch) {
+        window.add(
+          position,
+          connection.js.publish(options.subject, payload, {
+            msgID: recordMessageId(queue, position),
+            headers: recordHeaders(queue, position),
+            expect: { streamName: options.stream },
+            timeout: options.timeoutMs,
+          }),
+        );
+      }
     }
   } finally {
     signal.removeEventListener("abort", stopReading);
