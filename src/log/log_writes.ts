@@ -252,6 +252,8 @@ export class LogWrites {
         this.#appendSync,
       );
     }
+    // As an append: written at once if no commit is pending.
+    if (!this.#appendSync && writer.writeNow()) return 0;
     await writer.commit(this.#appendSync);
     return 0;
   }
