@@ -15,6 +15,7 @@
  */
 
 import { spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import process from "node:process";
 import { denoBenchDriver } from "./lib/deno_driver.ts";
 import { type Driver, loopDriver } from "./lib/driver.ts";
@@ -36,8 +37,12 @@ if (found.error || found.status !== 0) {
   const driver: Driver = deno ? denoBenchDriver : loopDriver();
   await jetstreamSuite(driver, server, benchConfig(), runtime);
   // Under deno bench the measurements run after this module: the server
-  // stops with the process.
-  if (deno) globalThis.addEventListener("unload", () => server.kill());
-  else await server.close();
+  // is killed, and its store removed, when the process ends.
+  if (deno) {
+    globalThis.addEventListener("unload", () => {
+      server.kill();
+      rmSync(server.storeDir, { recursive: true, force: true });
+    });
+  } else await server.close();
   process.exitCode = 0;
 }
