@@ -53,7 +53,11 @@ function oddChunks(bytes: Uint8Array): ReadableStream<Uint8Array> {
 async function serve(bytes: Uint8Array): Promise<Server> {
   const handler = (): Response => new Response(oddChunks(bytes));
   if (!("Deno" in globalThis) && !("Bun" in globalThis)) {
-    const listener = await listenOnNode("127.0.0.1", 0, async () => handler());
+    const listener = await listenOnNode(
+      "127.0.0.1",
+      0,
+      () => Promise.resolve(handler()),
+    );
     return { url: `http://127.0.0.1:${listener.port}/`, close: listener.stop };
   }
   if ("Deno" in globalThis) {
