@@ -9,7 +9,7 @@
  * @module
  */
 
-import { checkConsumerName, checkPosition } from "./arguments.ts";
+import { checkConsumerName, checkPosition } from "../arguments.ts";
 import { ConsumerAlreadyExistsError, MissingConsumerError } from "../errors.ts";
 import type { MemQueue } from "./mem_queue.ts";
 import type { ConsumerState, QueueState } from "./queue_state.ts";

@@ -2,16 +2,9 @@ import type { ChunkAllocator } from "./chunk_allocator.ts";
 import type { QueueState } from "./queue_state.ts";
 import { isStateQueueName } from "./state_queue_names.ts";
 
-/** A record read from a queue. */
-export interface LogRecord {
-  /** The record's position in its queue. */
-  position: number;
-  /**
-   * The payload: a view of the log's memory. It stays unchanged after any
-   * later append or truncate; do not write to it.
-   */
-  payload: Uint8Array;
-}
+import type { LogRecord } from "../log_record.ts";
+
+export type { LogRecord };
 
 /** Bytes of index kept per record: position (8) and payload offset (4). */
 export const RECORD_INDEX_BYTES = 12;

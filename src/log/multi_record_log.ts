@@ -3,7 +3,7 @@ import {
   checkPayloads,
   checkPosition,
   queueNameBytes,
-} from "./arguments.ts";
+} from "../arguments.ts";
 import type { DirectoryLock } from "../storage/directory_lock.ts";
 import type { FileAdapter } from "../storage/file_adapter.ts";
 import { backupLog, type BackupOutcome } from "./backup.ts";

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { MAX_QUEUE_NAME_BYTES } from "./arguments.ts";
+import { MAX_QUEUE_NAME_BYTES } from "../arguments.ts";
 import { RecordKind } from "../format/record.ts";
 import type { LogWriter } from "./log_writer.ts";
 import type { MemQueue } from "./mem_queue.ts";

@@ -4,20 +4,13 @@
  * starts with a control character, and the Rust crate sees these queues as
  * ordinary ones. The state of a user queue's consumers and retention limits
  * lives in the queue {@linkcode STATE_QUEUE_PREFIX} + the user queue's name.
+ * (The refusal itself is `isReservedQueueName` in `src/arguments.ts`.)
  *
  * @module
  */
 
-/** The first character of every reserved queue name: U+0000. */
-export const RESERVED_QUEUE_PREFIX = "\u0000";
-
 /** The prefix of the queues holding a user queue's consumers and retention. */
 export const STATE_QUEUE_PREFIX = "\u0000mrecordlog/state/";
-
-/** True if user queues may not be named `name` (it starts with U+0000). */
-export function isReservedQueueName(name: string): boolean {
-  return name.charCodeAt(0) === 0;
-}
 
 /** The name of the queue holding the consumers and retention of user queue `queue`. */
 export function stateQueueName(queue: string): string {

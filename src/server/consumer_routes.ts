@@ -14,7 +14,7 @@
  * @module
  */
 
-import { checkConsumerName } from "../log/arguments.ts";
+import { checkConsumerName } from "../arguments.ts";
 import type { ConsumerSummary } from "../log/consumers.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { MissingConsumerError } from "../errors.ts";

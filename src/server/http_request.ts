@@ -7,7 +7,7 @@
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
-import { queueNameBytes } from "../log/arguments.ts";
+import { queueNameBytes } from "../arguments.ts";
 import {
   framingOfContentType,
   isRecordFraming,

@@ -6,8 +6,7 @@
  * @module
  */
 
-import type { LogRecord } from "../log/mem_queue.ts";
-import type { PersistAction } from "../log/persist_policy.ts";
+import type { LogRecord } from "../log_record.ts";
 
 /**
  * The part of a log the queue streams use: reading a queue
@@ -31,7 +30,7 @@ export interface QueueLog {
   /** Calls `listener` after every change readers may care about; returns its removal. */
   onChange(listener: () => void): () => void;
   /** Waits until everything appended so far is written or fsynced. */
-  persist(action: PersistAction): Promise<void>;
+  persist(action: "flush" | "fsync"): Promise<void>;
   /** Appends records atomically; resolves with the last position appended, if any. */
   appendRecords(
     queue: string,

@@ -4,8 +4,8 @@
  * @module
  */
 
-import { checkOptionalPosition } from "../log/arguments.ts";
-import type { LogRecord } from "../log/mem_queue.ts";
+import { checkOptionalPosition } from "../arguments.ts";
+import type { LogRecord } from "../log_record.ts";
 import type { QueueLog } from "./queue_log.ts";
 
 /** Options of {@linkcode createQueueReadable} (`log.readable(queue, options)`). */

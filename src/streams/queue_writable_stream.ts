@@ -8,7 +8,7 @@ import {
   checkOptionalPosition,
   checkPayload,
   checkPayloads,
-} from "../log/arguments.ts";
+} from "../arguments.ts";
 import {
   LogClosedError,
   MemoryLimitError,

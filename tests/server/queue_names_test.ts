@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_QUEUE_NAME_BYTES } from "../../src/log/arguments.ts";
+import { MAX_QUEUE_NAME_BYTES } from "../../src/arguments.ts";
 import {
   expectError,
   lines,

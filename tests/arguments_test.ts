@@ -6,14 +6,14 @@ import {
   checkPosition,
   MAX_QUEUE_NAME_BYTES,
   queueNameBytes,
-} from "../../src/log/arguments.ts";
-import { MemoryFileAdapter, MultiRecordLog } from "../../mod.ts";
+} from "../src/arguments.ts";
+import { MemoryFileAdapter, MultiRecordLog } from "../mod.ts";
 import {
   type ArgumentErrorClass,
   rejectsNaming,
   throwsNaming,
-} from "../support/assertions.ts";
-import { utf8 } from "../support/bytes.ts";
+} from "./support/assertions.ts";
+import { utf8 } from "./support/bytes.ts";
 
 const BAD_POSITIONS: [unknown, ArgumentErrorClass][] = [
   [NaN, RangeError],

@@ -1,5 +1,3 @@
-import { isReservedQueueName } from "./state_queue_names.ts";
-
 /** The longest queue name, in UTF-8 bytes (its length is a u16 in the log). */
 export const MAX_QUEUE_NAME_BYTES = 65_535;
 
@@ -107,4 +105,12 @@ export function checkPayloads(values: unknown, name: string): number {
     bytes += value.length;
   }
   return bytes;
+}
+
+/**
+ * True if user queues may not be named `name`: names starting with U+0000
+ * are the log's own queues (`src/log/state_queue_names.ts`).
+ */
+export function isReservedQueueName(name: string): boolean {
+  return name.charCodeAt(0) === 0;
 }
