@@ -30,6 +30,14 @@ export type {
   WriteOutcome,
 } from "./src/log/log_types.ts";
 export type { LogRecord } from "./src/log/mem_queue.ts";
+export type {
+  AppendLimit,
+  ConsumerMetrics,
+  HistogramSnapshot,
+  LogMetrics,
+  QueueMetrics,
+  WalOperation,
+} from "./src/log/log_metrics.ts";
 export type { ConsumerSummary } from "./src/log/consumers.ts";
 export type { BackupFile, BackupOutcome } from "./src/log/backup.ts";
 export type { RetentionLimits } from "./src/log/queue_state.ts";

@@ -9,6 +9,7 @@ import { framedLength, FrameWriter } from "../format/frame_writer.ts";
 import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
 import { createSegment, segmentName } from "../storage/segment_file.ts";
 import { onDiskBytes } from "./disk_usage.ts";
+import { DurationHistogram } from "./log_metrics.ts";
 import { SegmentCursor } from "./segment_cursor.ts";
 
 /** Where the writer starts: the newest log file and the offset to write at. */
@@ -88,6 +89,8 @@ export class LogWriter {
   #diskBefore = 0;
   /** Bytes of that file already on disk whatever is laid out (zeroed on open). */
   #diskFloor: number;
+  /** The durations of the fsyncs of the log files. */
+  readonly fsyncSeconds: DurationHistogram = new DurationHistogram();
 
   /** Starts writing where `start` says. */
   constructor(start: WriterStart) {
@@ -272,7 +275,11 @@ export class LogWriter {
       this.#next = undefined;
       try {
         this.#writePending();
-        if (group.sync) await this.#file.syncData();
+        if (group.sync) {
+          const started = performance.now();
+          await this.#file.syncData();
+          this.fsyncSeconds.observe((performance.now() - started) / 1000);
+        }
         if (group.removeFilesBelow > 0) {
           this.#removeFilesBelow(group.removeFilesBelow);
         }
@@ -295,7 +302,9 @@ export class LogWriter {
 
   /** Makes file `number` the one written: fsyncs the full one, creates it. */
   readonly #roll = (number: number): void => {
+    const started = performance.now();
     this.#file.syncDataSync();
+    this.fsyncSeconds.observe((performance.now() - started) / 1000);
     const next = createSegment(
       this.#adapter,
       this.#dir,

@@ -15,6 +15,7 @@ import {
 } from "../format/record.ts";
 import type { ChangeListeners } from "./change_listeners.ts";
 import { collectGarbageAndCommit } from "./collect_garbage.ts";
+import { LogCounters, type WalOperation } from "./log_metrics.ts";
 import type {
   AppendOutcome,
   TruncateOutcome,
@@ -53,6 +54,9 @@ export class LogWrites {
   readonly #delayedSyncMs: number;
   readonly #memoryLimit: number;
   readonly #diskLimit: number;
+  /** What was written, appends refused, and how long appends took. */
+  readonly counters: LogCounters = new LogCounters();
+  readonly #wal: Record<WalOperation, number> = this.counters.walBytesWritten;
 
   /** Writes through `writer` to `queues`, as `options` say; changes are told to `listeners`. */
   constructor(
@@ -80,6 +84,7 @@ export class LogWrites {
   ): Promise<WriteOutcome> {
     this.#queues.create(name, nameBytes);
     const { bytes } = this.writer.addControl(RecordKind.Touch, nameBytes, 0);
+    this.#wal.create_queue += bytes;
     await this.writer.commit(true);
     return { walBytesWritten: bytes };
   }
@@ -97,11 +102,10 @@ export class LogWrites {
     // queue without its queue, deleted on open.
     const store = q.state && this.#queues.get(stateQueueName(q.name));
     if (store) walBytesWritten += deleteStateQueue(this.#queues, writer, store);
-    walBytesWritten += await collectGarbageAndCommit(
-      this.#queues,
-      writer,
-      true,
-    );
+    this.#wal.delete_queue += walBytesWritten;
+    const gc = await collectGarbageAndCommit(this.#queues, writer, true);
+    this.#wal.gc += gc;
+    walBytesWritten += gc;
     this.#listeners.notify();
     return { walBytesWritten };
   }
@@ -168,18 +172,22 @@ export class LogWrites {
     for (let i = 0; i < payloads.length; i++) {
       this.#queues.append(q, start + i, payloads[i], placed.fileNumber);
     }
+    this.#wal.append += placed.bytes;
+    q.recordsAppended += payloads.length;
     const truncation = cut && truncateQueue(this.#queues, writer, q, cut.last);
     const last = start + payloads.length - 1;
     if (truncation) {
       return this.#appendedAfter(truncation, q, last, placed.bytes);
     }
     if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
+    const started = this.counters.appendStarts();
     if (!this.#appendSync && writer.writeNow()) {
+      this.counters.acknowledged(started);
       return Promise.resolve(this.#appended(q, last, placed.bytes));
     }
-    return writer.commit(this.#appendSync).then(() =>
-      this.#appended(q, last, placed.bytes)
-    );
+    const committed = writer.commit(this.#appendSync);
+    this.counters.waits(committed, started);
+    return committed.then(() => this.#appended(q, last, placed.bytes));
   }
 
   /** Commits an append laid out after `truncation` of its queue. */
@@ -189,7 +197,11 @@ export class LogWrites {
     last: number,
     bytes: number,
   ): Promise<AppendOutcome> {
+    const started = this.counters.appendStarts();
+    this.#wal.truncate += truncation.bytes;
     const more = await this.commitLikeAppends(truncation.fileFreed);
+    this.#wal.gc += more;
+    this.counters.acknowledged(started);
     return this.#appended(q, last, bytes + truncation.bytes + more);
   }
 
@@ -212,11 +224,13 @@ export class LogWrites {
       position,
     );
     const next = q.nextPosition;
+    this.#wal.truncate += bytes;
     const more = await collectGarbageAndCommit(
       this.#queues,
       this.writer,
       this.#appendSync,
     );
+    this.#wal.gc += more;
     if (q.visibleNext < next) q.visibleNext = next;
     this.#listeners.notify();
     return { evictedRecords: evicted, walBytesWritten: bytes + more };
@@ -228,12 +242,15 @@ export class LogWrites {
    */
   async stateChanged(q: MemQueue, sync: boolean): Promise<WriteOutcome> {
     const writer = this.writer;
-    let walBytesWritten = writeQueueState(this.#queues, writer, q);
+    const state = writeQueueState(this.#queues, writer, q);
     const truncation = followQueueState(this.#queues, writer, q);
-    walBytesWritten += truncation?.bytes ?? 0;
-    walBytesWritten += sync
+    this.#wal.queue_state += state;
+    this.#wal.truncate += truncation?.bytes ?? 0;
+    const gc = sync
       ? await collectGarbageAndCommit(this.#queues, writer, true)
       : await this.commitLikeAppends(truncation?.fileFreed ?? false);
+    this.#wal.gc += gc;
+    const walBytesWritten = state + (truncation?.bytes ?? 0) + gc;
     if (truncation) this.#listeners.notify();
     return { walBytesWritten };
   }

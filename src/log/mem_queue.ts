@@ -68,6 +68,8 @@ export class MemQueue {
   readonly internal: boolean;
   /** The queue's consumers and retention limits, if it has any. */
   state: QueueState | undefined;
+  /** Records appended since the log was opened (for `metrics()`). */
+  recordsAppended = 0;
 
   #pages: IndexPage[] = [];
   #pageBase = 0; // absolute index of the first entry of #pages[0]

@@ -35,6 +35,7 @@ import type {
   TruncateOutcome,
   WriteOutcome,
 } from "./log_types.ts";
+import { collectLogMetrics, type LogMetrics } from "./log_metrics.ts";
 import { measureResourceUsage, summarizeLog } from "./log_summary.ts";
 import { LogWrites, NOTHING_WRITTEN } from "./log_writes.ts";
 import { loadQueueStates } from "./load_queue_states.ts";
@@ -230,6 +231,7 @@ export class MultiRecordLog {
       const bytes = checkPayloads(payloads, "payloads");
       return this.#writing().append(q, position, payloads, bytes);
     } catch (error) {
+      this.#writes?.counters.rejected(error);
       return Promise.reject(error);
     }
   }
@@ -445,6 +447,29 @@ export class MultiRecordLog {
   resourceUsage(): ResourceUsage {
     this.#checkOpen();
     return measureResourceUsage(this.#queues, this.#diskUsedBytes());
+  }
+
+  /**
+   * The log's figures as plain data (what the server's `GET /metrics`
+   * formats): memory and disk used and their limits, the log files, and
+   * per queue its records, bytes, next position and consumers; counted since
+   * the log was opened: records appended per queue, bytes written by
+   * operation, appends refused by limit, and append and fsync durations.
+   */
+  metrics(): LogMetrics {
+    this.#checkOpen();
+    return collectLogMetrics(
+      this.#queues,
+      {
+        memoryAllocatedBytes: this.#queues.memoryUsage().allocatedBytes,
+        memoryLimitBytes: this.#memoryLimit,
+        diskUsedBytes: this.#diskUsedBytes(),
+        diskLimitBytes: this.#diskLimit,
+        segmentFiles: this.#files.size,
+      },
+      this.#writes?.counters,
+      this.#writes?.writer.fsyncSeconds,
+    );
   }
 
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */

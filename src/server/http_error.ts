@@ -143,3 +143,17 @@ export async function rangeErrorAs<T>(
     throw error;
   }
 }
+
+/**
+ * The limit a 429 answer to `error` reports (`memory`, `disk`, `retention`,
+ * `rate`), or `undefined` if `error` is not answered 429.
+ */
+export function limitOf(error: unknown): string | undefined {
+  if (error instanceof HttpError) {
+    const limit = error.fields.limit;
+    return error.status === 429 && typeof limit === "string"
+      ? limit
+      : undefined;
+  }
+  return LIBRARY_ERRORS[(error as Error | undefined)?.name ?? ""]?.limit;
+}

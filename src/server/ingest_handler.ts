@@ -12,7 +12,13 @@ import {
   type QueueRateLimit,
 } from "./append_route.ts";
 import { bodyMemory } from "./body_records.ts";
-import { errorResponse, HttpError, serverClosing } from "./http_error.ts";
+import {
+  errorResponse,
+  HttpError,
+  limitOf,
+  serverClosing,
+} from "./http_error.ts";
+import { HttpMetrics, routeTemplate } from "./http_metrics.ts";
 import {
   allowMethods,
   bearerTokenCheck,
@@ -24,6 +30,7 @@ import {
 } from "./http_request.ts";
 import { jsonResponse } from "./http_response.ts";
 import { consumerRoute } from "./consumer_routes.ts";
+import { metricsRoute } from "./metrics_route.ts";
 import { recordsResponse } from "./records_response.ts";
 import { retentionRoute } from "./retention_route.ts";
 import { statusRoute } from "./status_route.ts";
@@ -115,6 +122,8 @@ export interface IngestHandler {
  * - `/queues/{queue}/consumers[/{name}[/records|/ack]]`: durable consumers
  *   (see `consumerRoute`); `/queues/{queue}/retention`: retention limits
  *   (see `retentionRoute`).
+ * - `GET /metrics`: the log's and the server's metrics in the Prometheus
+ *   text format (see `metricsRoute`).
  * - `GET /`: the live status page (served without the token: it holds no
  *   data); `GET /status`: the JSON it polls (see `statusJson`).
  *
@@ -132,9 +141,10 @@ export function createIngestHandler(
   const handler = async (request: Request): Promise<Response> => {
     pending++;
     try {
-      return await route(server, request);
-    } catch (error) {
-      return errorResponse(error, server.errors);
+      const response = await answer(server, request);
+      const template = routeTemplate(pathSegments(request));
+      server.http.answered(template, request.method, response.status);
+      return response;
     } finally {
       if (--pending === 0) { for (const wake of waiting.splice(0)) wake(); }
     }
@@ -158,6 +168,7 @@ interface HandlerState extends AppendContext {
   errors: { retryAfter: string; onError: (error: unknown) => void };
   checkToken: ((request: Request) => void) | undefined;
   openReadStreams: number;
+  http: HttpMetrics;
 }
 
 function handlerState(
@@ -190,7 +201,22 @@ function handlerState(
       ? undefined
       : bearerTokenCheck(options.token),
     openReadStreams: 0,
+    http: new HttpMetrics(),
   };
+}
+
+/** The answer to `request`: its route's, or the error's (429s counted by limit). */
+async function answer(
+  server: HandlerState,
+  request: Request,
+): Promise<Response> {
+  try {
+    return await route(server, request);
+  } catch (error) {
+    const limit = limitOf(error);
+    if (limit !== undefined) server.http.limited(limit);
+    return errorResponse(error, server.errors);
+  }
 }
 
 /** Answers `request`, or raises the error to answer. */
@@ -204,6 +230,9 @@ async function route(
   server.checkToken?.(request);
   const parts = pathSegments(request);
   const url = new URL(request.url);
+  if (parts.length === 1 && parts[0] === "metrics") {
+    return metricsRoute(server, request, url);
+  }
   if (parts[0] !== "queues") throw notFound(url);
   if (parts.length === 1 || (parts.length === 2 && parts[1] === "")) {
     allowMethods(request, "GET");
