@@ -1,11 +1,11 @@
 /**
  * Builds the npm package's `dist/` from the same sources JSR publishes:
- * `node --import tsx scripts/build_npm.ts` (`npm run build`; `npm pack` runs
- * it first). `tsc -p tsconfig.build.json` type-checks the sources against
- * Node's types and emits ES modules (`.js`, imports rewritten from `.ts`)
- * with their `.d.ts`; then `dist/cli.js` gets a `#!/usr/bin/env node` line
- * and the execute bit, as the package's `bin`. Fails if an emitted module
- * still imports a `.ts` file.
+ * `node --import ./scripts/node_ts_register.mjs scripts/build_npm.ts`
+ * (`npm run build`; `npm pack` runs it first). `tsc -p tsconfig.build.json`
+ * type-checks the sources against Node's types and emits ES modules (`.js`,
+ * imports rewritten from `.ts`) with their `.d.ts`; then `dist/cli.js` gets
+ * a `#!/usr/bin/env node` line and the execute bit, as the package's `bin`.
+ * Fails if an emitted module still imports a `.ts` file.
  *
  * @module
  */

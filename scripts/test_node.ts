@@ -1,10 +1,14 @@
 /**
- * Runs the test suite under Node.js: `node --import tsx scripts/test_node.ts
- * [DIR|FILE…]` (default `tests/`). Node 20's `node --test` takes no globs,
- * so this finds every `*_test.ts` file and hands them to it. The TypeScript
- * loader (`tsx`) and `node_test_setup.ts` are given in `NODE_OPTIONS`, so
- * that the processes the tests spawn (the CLI, crash writers) load them too.
- * Exits with the test run's exit code.
+ * Runs the test suite under Node.js:
+ * `node --import ./scripts/node_ts_register.mjs scripts/test_node.ts
+ * [DIR|FILE…]` (default `tests/`; `npm run test:node`). Node 20's
+ * `node --test` takes no globs, so this finds every `*_test.ts` file and
+ * hands them to it, one at a time. The TypeScript loader
+ * (`node_ts_register.mjs`: esbuild, its output cached, so that a process
+ * starts without loading esbuild; about twice as fast as `tsx` for the
+ * tests that spawn many processes) and `node_test_setup.ts` are given in
+ * `NODE_OPTIONS`, so that the processes the tests spawn (the CLI, crash
+ * writers) load them too. Exits with the test run's exit code.
  *
  * @module
  */
@@ -35,7 +39,7 @@ export function findTestFiles(roots: string[]): string[] {
 
 /** `NODE_OPTIONS` with the TypeScript loader and the test setup added. */
 export function testNodeOptions(): string {
-  const loader = import.meta.resolve("tsx");
+  const loader = new URL("./node_ts_register.mjs", import.meta.url).href;
   const setup = new URL("./node_test_setup.ts", import.meta.url).href;
   return [
     process.env.NODE_OPTIONS,
