@@ -7,6 +7,7 @@
 
 import { statSync } from "node:fs";
 import type { AdapterFile, FileAdapter } from "../storage/file_adapter.ts";
+import { countingReads as countingFileReads } from "../storage/counting_reads.ts";
 import { listSegmentNumbers, segmentName } from "../storage/segment_file.ts";
 
 /**
@@ -20,22 +21,8 @@ export function countingReads(
   return {
     mkdir: (path) => adapter.mkdir(path),
     listFiles: (dir) => adapter.listFiles(dir),
-    open(path, options): AdapterFile {
-      const file = adapter.open(path, options);
-      return {
-        read(buffer, offset) {
-          const n = file.read(buffer, offset);
-          onRead(n);
-          return n;
-        },
-        write: (bytes, offset) => file.write(bytes, offset),
-        truncate: (length) => file.truncate(length),
-        size: () => file.size(),
-        syncData: () => file.syncData(),
-        syncDataSync: () => file.syncDataSync(),
-        close: () => file.close(),
-      };
-    },
+    open: (path, options) =>
+      countingFileReads(adapter.open(path, options), onRead),
     rename: (from, to) => adapter.rename(from, to),
     link: (existing, path) => adapter.link(existing, path),
     remove: (path) => adapter.remove(path),

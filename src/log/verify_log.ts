@@ -9,6 +9,7 @@ import { defaultFileAdapter } from "../storage/default_file_adapter.ts";
 import type { AdapterFile, FileAdapter } from "../storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../format/frame.ts";
 import type { LogFileToRead } from "../storage/frame_reader.ts";
+import { countingReads } from "../storage/counting_reads.ts";
 import { forEachAppendItem, RecordKind } from "../format/record.ts";
 import {
   listSegmentNumbers,
@@ -156,26 +157,6 @@ function fileReport(number: number, bytes: number): FileReport {
     endOffset: undefined,
     afterEnd: false,
     partialBlockBytes: bytes % BLOCK_SIZE,
-  };
-}
-
-/** `file`, calling `onRead` with the bytes of every read. */
-function countingReads(
-  file: AdapterFile,
-  onRead: (bytes: number) => void,
-): AdapterFile {
-  return {
-    read(buffer, offset) {
-      const n = file.read(buffer, offset);
-      onRead(n);
-      return n;
-    },
-    write: (bytes, offset) => file.write(bytes, offset),
-    truncate: (length) => file.truncate(length),
-    size: () => file.size(),
-    syncData: () => file.syncData(),
-    syncDataSync: () => file.syncDataSync(),
-    close: () => file.close(),
   };
 }
 
