@@ -6,7 +6,7 @@
  */
 
 import { statSync } from "node:fs";
-import type { AdapterFile, FileAdapter } from "../storage/file_adapter.ts";
+import type { FileAdapter } from "../storage/file_adapter.ts";
 import { countingReads as countingFileReads } from "../storage/counting_reads.ts";
 import { listSegmentNumbers, segmentName } from "../storage/segment_file.ts";
 
