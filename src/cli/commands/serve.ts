@@ -179,10 +179,16 @@ function queueRate(
 
 const LOOPBACK = ["127.0.0.1", "::1", "localhost"];
 
+/** A signal this soon after the first is the same stop, relayed. */
+const RELAYED_SIGNAL_MS = 1000;
+
 /**
  * Opens the log in `dir`, serves it, prints `mrecordlog: serving DIR at URL`
  * on stdout, and runs until SIGINT or SIGTERM: then it stops the server,
- * closes the log and resolves. A second signal exits at once (code 130).
+ * closes the log and resolves. A second signal, a second or more after the
+ * first, exits at once (code 130); one sooner is the same stop relayed
+ * (Ctrl-C under `npm start` reaches the server from the terminal and again
+ * from npm, which forwards it) and is ignored.
  * The forwarders `forward` asks for run from when it serves; they stop
  * (acknowledging what their streams confirmed) before the server.
  */
@@ -200,10 +206,15 @@ async function runServe(
   // Listen for signals before anything else, so that none is missed.
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => stop = resolve);
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const onSignal = (): void => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      if (performance.now() - stoppingSince >= RELAYED_SIGNAL_MS) {
+        process.exit(130);
+      }
+      return;
+    }
+    stoppingSince = performance.now();
     printError("mrecordlog: stopping");
     stop();
   };
