@@ -1,6 +1,7 @@
 /**
  * `@x/mrecordlog`: many named queues multiplexed into one durable record log,
- * for Deno and Bun, byte-compatible with Quickwit's Rust `mrecordlog` 0.5.
+ * for Deno, Bun and Node.js, byte-compatible with Quickwit's Rust
+ * `mrecordlog` 0.5.
  *
  * ```ts
  * import { MultiRecordLog } from "@x/mrecordlog";

@@ -7,7 +7,8 @@
 
 import type { Command, CommandArgument } from "./command.ts";
 
-const RUN = "deno run -A cli.ts | bun cli.ts";
+/** How the tool is started: installed from npm, or from a clone. */
+const RUN = "mrecordlog | deno run -A cli.ts | bun cli.ts";
 
 /** `DIR QUEUE`, `[DIR]`: a command's arguments as in a usage line. */
 export function argumentsUsage(args: readonly CommandArgument[]): string {
