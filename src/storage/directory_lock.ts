@@ -70,13 +70,9 @@ export function lockDirectory(
         };
       }
       const current = readOwner(adapter, path);
-      if (current && isLive(current, heldTokens)) {
-        throw new LogLockedError(
-          dir,
-          current.pid === process.pid
-            ? "in this process"
-            : `by process ${current.pid}`,
-        );
+      const live = current && isLive(current, heldTokens);
+      if (current && live !== false) {
+        throw new LogLockedError(dir, holderText(current, live, path));
       }
       removeStale(adapter, path, current, draft, heldTokens);
     }
@@ -151,16 +147,49 @@ function readOwner(adapter: FileAdapter, path: string): LockOwner | undefined {
   return undefined;
 }
 
-function isLive(owner: LockOwner, tokens: Set<string>): boolean {
+/**
+ * Whether the lock's owner still runs: `true`, `false`, or `undefined` when
+ * this process cannot tell (Deno without `--allow-run` and without read
+ * access to `/proc`), which counts as live: a lock is never taken from a
+ * process that may be running.
+ */
+function isLive(owner: LockOwner, tokens: Set<string>): boolean | undefined {
   if (owner.pid === process.pid) return tokens.has(owner.token);
+  let signalled = false;
   try {
     process.kill(owner.pid, 0);
+    signalled = true;
   } catch (error) {
     // Only "no such process" proves it is gone; EPERM, or Deno without
     // --allow-run, says nothing: fall back to /proc.
     if (errorCode(error) === "ESRCH") return false;
+    if (errorCode(error) === "EPERM") signalled = true;
   }
-  return owner.start === "" || owner.start === processStart(owner.pid);
+  const start = processStart(owner.pid);
+  if (owner.start !== "" && start !== "") return owner.start === start;
+  if (signalled) return true;
+  return canReadProc() ? start !== "" : undefined;
+}
+
+/** Whether `/proc` can be read here (Linux, and Deno's read permission). */
+function canReadProc(): boolean {
+  try {
+    readFileSync("/proc/self/stat", "utf8");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Who holds the lock, for {@linkcode LogLockedError}'s message. */
+function holderText(
+  owner: LockOwner,
+  live: boolean | undefined,
+  path: string,
+): string {
+  if (owner.pid === process.pid) return "in this process";
+  if (live === true) return `by process ${owner.pid}`;
+  return `by process ${owner.pid}, which this process cannot check is still running: under Deno, grant --allow-run (or -A) so that a lock left by a process that died is taken over, or remove ${path} if no process ${owner.pid} runs`;
 }
 
 /** A process's start time from `/proc` (Linux), or "" where unknown. */

@@ -5,13 +5,19 @@
 // saying so.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import {
   LogLockedError,
   MemoryFileAdapter,
   MultiRecordLog,
 } from "../../mod.ts";
-import { missingRuntime, type Runtime, spawnWriter } from "./crash_writer.ts";
+import {
+  missingRuntime,
+  type Runtime,
+  spawnWriter,
+  writerCommand,
+} from "./crash_writer.ts";
 import { removeDir, tempDir, withTempDir } from "../support/temp_dir.ts";
 
 const TIMEOUT = { timeout: 60_000 };
@@ -131,3 +137,32 @@ for (const runtime of RUNTIMES) {
     );
   });
 }
+
+describe("under Deno with narrow permissions", () => {
+  /** `try-open dir` in Deno allowed to read the repository and `dir` only. */
+  const tryOpenNarrow = (dir: string, extra: string[]): string => {
+    const [deno, run, ...rest] = writerCommand("deno", ["try-open", dir])
+      .filter((arg) => arg !== "-A");
+    const flags = [`--allow-read=.,${dir}`, `--allow-write=${dir}`, ...extra];
+    const child = spawnSync(deno, [run, ...flags, ...rest], {
+      encoding: "utf8",
+    });
+    assert.equal(child.status, 0, child.stderr);
+    return child.stdout.trim();
+  };
+
+  test(
+    "a lock left by a dead process: kept while liveness cannot be checked, taken over with --allow-run",
+    TIMEOUT,
+    () =>
+      withTempDir((dir) => {
+        // No process 2^22 + 1 runs (above Linux's largest pid); the writer
+        // could not read /proc either, so the lock names no start time.
+        const lock = { pid: 4_194_305, start: "", token: "left-behind" };
+        writeFileSync(`${dir}/mrecordlog.lock`, JSON.stringify(lock));
+        assert.equal(tryOpenNarrow(dir, []), "LogLockedError");
+        assert.equal(tryOpenNarrow(dir, ["--allow-run"]), "opened");
+        return Promise.resolve();
+      }, PREFIX),
+  );
+});
