@@ -16,6 +16,7 @@ import {
   prometheusText,
   type ValueSample,
 } from "../wire/prometheus_text.ts";
+import type { ForwarderStatusJson } from "../wire/forwarder_status_json.ts";
 import type { HttpMetrics } from "./http_metrics.ts";
 import { allowMethods, parseQuery } from "./http_request.ts";
 
@@ -29,6 +30,8 @@ export interface MetricsContext {
   openReadStreams: number;
   /** The bytes of bodies being received, counted against the memory limit. */
   memory: { readonly heldBytes: number };
+  /** The forwarders running beside the server (`serve --forward`), if any. */
+  options: { forwarders?: () => ForwarderStatusJson[] };
 }
 
 /** Answers `GET /metrics`. */
@@ -42,6 +45,7 @@ export function metricsRoute(
   const families = [
     ...logMetricFamilies(context.log.metrics()),
     ...serverFamilies(context),
+    ...forwarderFamilies(context.options.forwarders?.() ?? []),
   ];
   return new Response(prometheusText(families), {
     status: 200,
@@ -202,6 +206,63 @@ function serverFamilies(context: MetricsContext): MetricFamily[] {
       "mrecordlog_http_read_streams",
       "Record streams (GET …/records) being sent.",
       context.openReadStreams,
+    ),
+  ];
+}
+
+/**
+ * The families of the JetStream forwarders (`serve --forward`), labelled by
+ * queue and stream; their lag is their consumer's
+ * (`mrecordlog_consumer_lag_records`).
+ */
+export function forwarderFamilies(
+  forwarders: readonly ForwarderStatusJson[],
+): MetricFamily[] {
+  if (forwarders.length === 0) return [];
+  const family = (
+    name: string,
+    help: string,
+    type: "gauge" | "counter",
+    value: (f: ForwarderStatusJson) => number,
+  ): MetricFamily => ({
+    name,
+    help,
+    type,
+    samples: forwarders.map((f) => ({
+      labels: { queue: f.queue, stream: f.stream },
+      value: value(f),
+    })),
+  });
+  return [
+    family(
+      "mrecordlog_forwarder_connected",
+      "1 while the forwarder is connected to NATS (and its stream checked), else 0.",
+      "gauge",
+      (f) => f.connected ? 1 : 0,
+    ),
+    family(
+      "mrecordlog_forwarder_running",
+      "1 while the forwarder runs, 0 once it stopped (its queue deleted).",
+      "gauge",
+      (f) => f.running ? 1 : 0,
+    ),
+    family(
+      "mrecordlog_forwarder_in_flight_records",
+      "Records published and awaiting their PubAck.",
+      "gauge",
+      (f) => f.inFlight,
+    ),
+    family(
+      "mrecordlog_forwarder_records_forwarded_total",
+      "Records the stream confirmed since the server started.",
+      "counter",
+      (f) => f.forwarded,
+    ),
+    family(
+      "mrecordlog_forwarder_duplicates_total",
+      "Publishes the stream answered as duplicates (records it held already).",
+      "counter",
+      (f) => f.duplicates,
     ),
   ];
 }

@@ -169,4 +169,43 @@ describe("GET /metrics", () => {
       );
     });
   });
+  test("the forwarders beside the server, by queue and stream", async () => {
+    const status = (queue: string, connected: boolean) => ({
+      queue,
+      server: "nats://127.0.0.1:4222",
+      stream: "LOGS",
+      subject: `logs.${queue}`,
+      consumer: "jetstream",
+      acked: 9,
+      lag: 3,
+      connected,
+      lastError: connected ? null : "connection refused",
+      inFlight: connected ? 2 : 0,
+      forwarded: connected ? 10 : 4,
+      duplicates: 1,
+      running: true,
+    });
+    const forwarders = () => [status("a", true), status("b", false)];
+    await withServer({ forwarders }, async (server) => {
+      const m = await scrape(server.url);
+      const a = { queue: "a", stream: "LOGS" };
+      const b = { queue: "b", stream: "LOGS" };
+      assert.equal(value(m, "mrecordlog_forwarder_connected", a), 1);
+      assert.equal(value(m, "mrecordlog_forwarder_connected", b), 0);
+      assert.equal(value(m, "mrecordlog_forwarder_in_flight_records", a), 2);
+      assert.equal(
+        value(m, "mrecordlog_forwarder_records_forwarded_total", b),
+        4,
+      );
+      assert.equal(
+        m.get("mrecordlog_forwarder_duplicates_total")?.type,
+        "COUNTER",
+      );
+      assert.equal(value(m, "mrecordlog_forwarder_running", a), 1);
+    });
+    await withServer({}, async (server) => {
+      const m = await scrape(server.url);
+      assert.equal(m.has("mrecordlog_forwarder_connected"), false);
+    });
+  });
 });
