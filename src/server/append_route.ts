@@ -1,9 +1,12 @@
 /**
  * `POST /queues/{queue}/records`: an append request, all or nothing. The
  * body is read whole (bounded, and counted against the memory limit while it
- * arrives), cut into records, and appended as one atomic log record in the
- * queue's turn, after the retry rule ({@linkcode planAppend}) and the
- * queue's rate limit; any error answer means nothing was stored.
+ * arrives; bodies to one queue arrive in parallel), cut into records, and
+ * appended as one atomic log record: the retry rule ({@linkcode planAppend}),
+ * the queue's rate limit and the start of `appendRecords` run with no other
+ * append of the queue in between, and the wait for durability outside, so
+ * that appends arriving together share a commit. Any error answer means
+ * nothing was stored.
  *
  * @module
  */
@@ -45,8 +48,13 @@ export interface AppendContext {
   memory: BodyMemory;
   /** Aborted when the server closes. */
   signal?: AbortSignal;
-  /** Per queue, the end of the last append started: appends run in turn. */
+  /**
+   * Per queue, the end of the append turn held (by a retry waiting for the
+   * appends in flight): the appends that arrive meanwhile start after it.
+   */
   turns: Map<string, Promise<void>>;
+  /** Per queue, its appends started and not yet persisted. */
+  appending: Map<string, Set<Promise<unknown>>>;
   /** The per-queue rate limit, if any. */
   rate?: QueueRateLimit;
   /** Per queue, its bucket (with `rate`). */
@@ -91,23 +99,72 @@ export async function appendRoute(
     memory: context.memory,
     signal: context.signal,
   });
+  let started: Started;
   try {
-    const answer = await inTurn(
-      context.turns,
-      queue,
-      () => appendInTurn(context, queue, position, records),
-    );
-    return jsonResponse(200, answer);
+    started = await startInTurn(context, queue, position, records);
   } finally {
+    // The log holds its own copy of the records from the start on.
     context.memory.release(heldBytes);
   }
+  return jsonResponse(200, await started.answer);
+}
+
+/** An append started: its answer, once persisted as the log's policy says. */
+interface Started {
+  answer: Promise<AppendAnswer>;
 }
 
 /**
- * The append itself, in the queue's turn (no other append of the queue runs
- * meanwhile): the plan, the rate limit, then one `appendRecords`.
+ * Starts the append in the queue's turn: the plan and the start of its one
+ * `appendRecords` (which lays the records out and takes their positions
+ * synchronously) run with no other append of the queue in between; the wait
+ * for the records to be persisted is outside the turn, so that appends
+ * arriving together share a commit (one fsync). A turn is only held (and
+ * waited for) by a retry (`position`) of a queue with appends in flight: it
+ * waits for them to be persisted, then plans against what is stored.
  */
-async function appendInTurn(
+function startInTurn(
+  context: AppendContext,
+  queue: string,
+  position: number | undefined,
+  records: Uint8Array[],
+): Promise<Started> {
+  const { turns } = context;
+  const previous = turns.get(queue);
+  const inFlight = context.appending.get(queue);
+  if (previous === undefined && (position === undefined || !inFlight)) {
+    try {
+      return Promise.resolve({
+        answer: startAppend(context, queue, position, records),
+      });
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+  const turn = (async (): Promise<Started> => {
+    if (previous !== undefined) await previous;
+    const appending = context.appending.get(queue);
+    if (position !== undefined && appending) {
+      await Promise.allSettled([...appending]);
+    }
+    return { answer: startAppend(context, queue, position, records) };
+  })();
+  const done = turn.then(ignore, ignore);
+  turns.set(queue, done);
+  done.then(() => {
+    if (turns.get(queue) === done) turns.delete(queue);
+  });
+  return turn;
+}
+
+function ignore(): void {}
+
+/**
+ * The append itself, synchronous up to `appendRecords` (no other append of
+ * the queue can run in between): the plan, the rate limit, then one
+ * `appendRecords`; the answer once it is persisted.
+ */
+function startAppend(
   context: AppendContext,
   queue: string,
   position: number | undefined,
@@ -116,33 +173,64 @@ async function appendInTurn(
   const { log } = context;
   if (context.signal?.aborted) throw serverClosing();
   const { first, skip } = planAppend(log, queue, position, records);
-  if (records.length === 0) {
-    return { firstPosition: null, lastPosition: null, count: 0, written: 0 };
+  const count = records.length;
+  if (count === 0) {
+    return Promise.resolve({
+      firstPosition: null,
+      lastPosition: null,
+      count: 0,
+      written: 0,
+    });
+  }
+  if (skip === count) {
+    return Promise.resolve({
+      firstPosition: first!,
+      lastPosition: first! + count - 1,
+      count,
+      written: 0,
+    });
   }
   const rest = skip === 0 ? records : records.slice(skip);
-  let start = first;
-  if (rest.length > 0) {
-    const refund = takeRate(context, queue, rest);
-    // With a position, the rest goes at first + skip: the queue's next
-    // position or past it, never next - 1 (where the library would take it
-    // for a retry of its last record and write nothing).
-    const at = first === undefined ? undefined : first + skip;
-    try {
-      const { lastPosition } = await log.appendRecords(queue, at, rest);
-      if (lastPosition === undefined) throw new Error("Nothing was appended");
-      start ??= lastPosition - rest.length + 1;
-    } catch (error) {
-      refund();
-      throw error;
+  const refund = takeRate(context, queue, rest);
+  // With a position, the rest goes at first + skip: the queue's next
+  // position or past it, never next - 1 (where the library would take it
+  // for a retry of its last record and write nothing).
+  const at = first === undefined ? undefined : first + skip;
+  const appended = log.appendRecords(queue, at, rest);
+  track(context.appending, queue, appended);
+  return appended.then(({ lastPosition }) => {
+    if (lastPosition === undefined) throw new Error("Nothing was appended");
+    const start = first ?? lastPosition - rest.length + 1;
+    return {
+      firstPosition: start,
+      lastPosition: start + count - 1,
+      count,
+      written: rest.length,
+    };
+  }, (error) => {
+    refund();
+    throw error instanceof RangeError
+      ? new HttpError(400, "BadPosition", error.message)
+      : error;
+  });
+}
+
+/** Counts `appended` in the queue's appends in flight until it settles. */
+function track(
+  appending: Map<string, Set<Promise<unknown>>>,
+  queue: string,
+  appended: Promise<unknown>,
+): void {
+  let set = appending.get(queue);
+  if (set === undefined) appending.set(queue, set = new Set());
+  set.add(appended);
+  const settled = (): void => {
+    set.delete(appended);
+    if (set.size === 0 && appending.get(queue) === set) {
+      appending.delete(queue);
     }
-  }
-  if (start === undefined) throw new Error("No position for the records");
-  return {
-    firstPosition: start,
-    lastPosition: start + records.length - 1,
-    count: records.length,
-    written: rest.length,
   };
+  appended.then(settled, settled);
 }
 
 /**
@@ -174,22 +262,4 @@ function takeRate(
     } takes ${rate.bytesPerSecond} bytes/s (bursts of ${rate.burstBytes}): ${bytes} bytes fit in ${seconds} s`,
     { headers: { "retry-after": String(seconds) }, fields: { limit: "rate" } },
   );
-}
-
-/** Runs `task` once the tasks started before it under `key` have settled. */
-async function inTurn<T>(
-  running: Map<string, Promise<void>>,
-  key: string,
-  task: () => Promise<T>,
-): Promise<T> {
-  const previous = running.get(key);
-  const run = (async () => {
-    if (previous) await previous;
-    return await task();
-  })();
-  const done = run.then(() => {}, () => {});
-  running.set(key, done);
-  await done;
-  if (running.get(key) === done) running.delete(key);
-  return run;
 }

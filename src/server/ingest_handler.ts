@@ -129,7 +129,8 @@ export interface IngestHandler {
  *
  * Every error answers `{"error": name, "message": …}` (see
  * `errorResponse`); an append that answers an error stored
- * nothing. Appends to one queue run one after the other.
+ * nothing. Appends to one queue take their positions in the order their
+ * bodies end, and share commits (one fsync for all those waiting).
  */
 export function createIngestHandler(
   log: MultiRecordLog,
@@ -191,6 +192,7 @@ function handlerState(
     memory: bodyMemory(log),
     signal: options.signal,
     turns: new Map(),
+    appending: new Map(),
     rate,
     buckets: new Map(),
     errors: {
