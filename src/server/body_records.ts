@@ -8,6 +8,7 @@
 
 import { MemoryLimitError } from "../errors.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
+import { gatherSmallChunks } from "./small_chunks.ts";
 
 /** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
 export interface MemoryGauge {
@@ -103,20 +104,28 @@ export async function readBodyRecords(
   let fail!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => fail = reject);
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(
-      () =>
-        fail(
-          new HttpError(
-            408,
-            "RequestTimeout",
-            `The body sent nothing for ${idleTimeoutMs} ms`,
-          ),
-        ),
-      idleTimeoutMs,
+  // One timer per body, not one per chunk: it checks when the body last
+  // sent something, and waits for the rest of the idle time if it did.
+  let active = 0;
+  const expire = (): void => {
+    const idle = performance.now() - active;
+    if (idle < idleTimeoutMs) {
+      timer = setTimeout(expire, idleTimeoutMs - idle);
+      return;
+    }
+    fail(
+      new HttpError(
+        408,
+        "RequestTimeout",
+        `The body sent nothing for ${idleTimeoutMs} ms`,
+      ),
     );
   };
+  const arm = (): void => {
+    active = performance.now();
+    timer ??= setTimeout(expire, idleTimeoutMs);
+  };
+  const small = gatherSmallChunks();
   const counted = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
       if (ended) throw new Error("The body was abandoned");
@@ -126,8 +135,9 @@ export async function readBodyRecords(
       }
       memory.reserve(chunk.byteLength);
       held += chunk.byteLength;
-      controller.enqueue(chunk);
+      small.push(chunk, controller);
     },
+    flush: (controller) => small.flush(controller),
   });
   const reader = (body ?? new Blob([]).stream())
     .pipeThrough(counted)
