@@ -18,6 +18,7 @@ import {
   bodyTooLarge,
   readBodyRecords,
 } from "./body_records.ts";
+import { bodyDecoder } from "./content_decoding.ts";
 import { planAppend } from "./exact_append.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
 import { bodyFraming, parsePositionParam, parseQuery } from "./http_request.ts";
@@ -87,6 +88,7 @@ export async function appendRoute(
     query.get("format"),
     context.maxRecordBytes,
   );
+  const decode = bodyDecoder(request);
   if (!context.log.queueExists(queue)) throw new MissingQueueError(queue);
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > context.maxBodyBytes) {
@@ -94,6 +96,7 @@ export async function appendRoute(
   }
   const { records, heldBytes } = await readBodyRecords(request.body, {
     framing,
+    decode,
     maxBodyBytes: context.maxBodyBytes,
     idleTimeoutMs: context.bodyIdleTimeoutMs,
     memory: context.memory,

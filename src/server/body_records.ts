@@ -1,12 +1,16 @@
 /**
  * Reading an append's body whole, as records, before anything is appended:
  * bounded in size, in idle time and, all requests together, by the log's
- * memory limit. Every failure is an error to answer; nothing was stored.
+ * memory limit. A compressed body (`Content-Encoding`) is decompressed as it
+ * arrives and its limits apply to the decompressed bytes. Every failure is an
+ * error to answer; nothing was stored.
  *
  * @module
  */
 
 import { MemoryLimitError } from "../errors.ts";
+import { MalformedJsonError } from "../streams/json_split_stream.ts";
+import type { BodyDecoder } from "./content_decoding.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
 import { gatherSmallChunks } from "./small_chunks.ts";
 
@@ -59,7 +63,15 @@ export function bodyMemory(log: MemoryGauge): BodyMemory {
 export interface ReadBodyOptions {
   /** Cuts the body into records (a `LineSplitStream`, …). */
   framing: TransformStream<Uint8Array, Uint8Array>;
-  /** The largest body accepted, in bytes (413 `BodyTooLarge` past it). */
+  /**
+   * Undoes the body's content coding (`bodyDecoder`), if any: the limits
+   * then apply to the decoded bytes, and to the encoded ones too.
+   */
+  decode?: BodyDecoder;
+  /**
+   * The largest body accepted, in bytes, decompressed (413 `BodyTooLarge`
+   * past it; a compressed body is also held to it before decompression).
+   */
   maxBodyBytes: number;
   /** How long the body may send nothing (408 `RequestTimeout` then). */
   idleTimeoutMs: number;
@@ -87,12 +99,16 @@ export function bodyTooLarge(maxBodyBytes: number): HttpError {
 }
 
 /**
- * Reads `body` to its end and cuts it into records. Raises (having released
- * what it held, and cancelled the body) `BodyTooLarge` (413),
- * `RequestTimeout` (408), `ServerClosing` (503), `MemoryLimitError`, the
- * framing's `RecordTooLargeError` or `TruncatedInputError`, or `BadBody`
- * (400: the body could not be read, e.g. malformed chunked encoding or a
- * client gone mid-body).
+ * Reads `body` to its end (decoding it with `decode`, if given) and cuts it
+ * into records. Raises (having released what it held, and cancelled the
+ * body) `BodyTooLarge` (413, the decompressed bytes or the compressed ones
+ * over `maxBodyBytes`), `RequestTimeout` (408), `ServerClosing` (503),
+ * `MemoryLimitError`, the framing's `RecordTooLargeError` (413) or
+ * `TruncatedInputError` (400), `BadJson` (400, with the byte `offset` in the
+ * decompressed body: a JSON body that is malformed or not an array or
+ * object), the decoder's `BadEncoding` (400), or `BadBody` (400: the body
+ * could not be read, e.g. malformed chunked encoding or a client gone
+ * mid-body).
  */
 export async function readBodyRecords(
   body: ReadableStream<Uint8Array> | null,
@@ -139,7 +155,23 @@ export async function readBodyRecords(
     },
     flush: (controller) => small.flush(controller),
   });
-  const reader = (body ?? new Blob([]).stream())
+  let source = body ?? new Blob([]).stream();
+  if (options.decode !== undefined) {
+    // The encoded bytes are bounded too: a coding can spend input on no
+    // output (deflate's empty blocks).
+    let encoded = 0;
+    source = options.decode(source.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          arm();
+          encoded += chunk.byteLength;
+          if (encoded > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+          controller.enqueue(chunk);
+        },
+      }),
+    ));
+  }
+  const reader = source
     .pipeThrough(counted)
     .pipeThrough(options.framing)
     .getReader();
@@ -150,6 +182,14 @@ export async function readBodyRecords(
     if (signal?.aborted) throw serverClosing();
     arm();
     const records = await Promise.race([readAll(reader), failed]);
+    // Records may outweigh the body (a JSON number such as 1e20 is stored
+    // as 100000000000000000000): count the difference too.
+    let recordBytes = 0;
+    for (const record of records) recordBytes += record.byteLength;
+    if (recordBytes > held) {
+      memory.reserve(recordBytes - held);
+      held = recordBytes;
+    }
     return { records, heldBytes: held };
   } catch (error) {
     ended = true;
@@ -182,6 +222,11 @@ const FRAMING_ERRORS = [
 /** The error to answer for `error`, met while reading a body. */
 function bodyError(error: unknown): unknown {
   if (error instanceof HttpError) return error;
+  if (error instanceof MalformedJsonError) {
+    return new HttpError(400, "BadJson", error.message, {
+      fields: { offset: error.offset },
+    });
+  }
   if (error instanceof Error && FRAMING_ERRORS.includes(error.name)) {
     return error;
   }

@@ -1,13 +1,16 @@
 /**
  * Reading the parts of an HTTP request the ingest server takes: the bearer
- * token, the queue name in the path, query parameters, the body's framing.
- * Each raises {@linkcode HttpError} on bad input.
+ * token, the queue name in the path, query parameters, the body's framing
+ * (NDJSON, length-prefixed or JSON; its content coding is read by
+ * `bodyDecoder` in `content_decoding.ts`). Each raises {@linkcode HttpError}
+ * on bad input.
  *
  * @module
  */
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import { queueNameBytes } from "../arguments.ts";
+import { JsonSplitStream } from "../streams/json_split_stream.ts";
 import {
   framingOfContentType,
   isRecordFraming,
@@ -142,23 +145,35 @@ export function parseBooleanParam(
 }
 
 /**
- * The framing transform of a request body: `format` (`ndjson` or
- * `length-prefixed`) if given, else by content type
- * ({@linkcode framingOfContentType}): NDJSON (or none) splits lines,
- * `application/octet-stream` reads u32 little-endian length prefixes; any
- * other type is a 415.
+ * The framing transform of a request body: `format` (`ndjson`,
+ * `length-prefixed` or `json`) if given, else by content type: NDJSON, JSON
+ * Lines, `text/plain` (or none) split lines, `application/octet-stream`
+ * reads u32 little-endian length prefixes ({@linkcode framingOfContentType}),
+ * `application/json` is a `JsonSplitStream` (an array is one record per
+ * element, an object one record, each stored as its compact JSON text); any
+ * other type is a 415 `UnsupportedMediaType`, a bad `format` a 400
+ * `BadQuery`. `maxRecordBytes` bounds each record (for JSON, its compact
+ * text).
  */
 export function bodyFraming(
   request: Request,
   format: string | undefined,
   maxRecordBytes: number,
 ): TransformStream<Uint8Array, Uint8Array> {
-  if (format !== undefined && !isRecordFraming(format)) {
+  if (format !== undefined && format !== "json" && !isRecordFraming(format)) {
     throw badQuery(
-      `format must be ndjson or length-prefixed, got ${JSON.stringify(format)}`,
+      `format must be ndjson, length-prefixed or json, got ${
+        JSON.stringify(format)
+      }`,
     );
   }
   const contentType = request.headers.get("content-type");
+  if (
+    format === "json" ||
+    (format === undefined && mediaType(contentType) === "application/json")
+  ) {
+    return new JsonSplitStream({ maxRecordBytes });
+  }
   const framing = format ?? framingOfContentType(contentType);
   if (framing === undefined) {
     throw new HttpError(
@@ -166,7 +181,7 @@ export function bodyFraming(
       "UnsupportedMediaType",
       `Content-Type ${
         mediaType(contentType)
-      } is not supported: use application/x-ndjson, or application/octet-stream for u32 little-endian length-prefixed records`,
+      } is not supported: use application/x-ndjson, application/json (an array: one record per element), or application/octet-stream for u32 little-endian length-prefixed records`,
     );
   }
   return recordSplitStream(framing, { maxRecordBytes });
