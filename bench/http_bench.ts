@@ -12,6 +12,9 @@
  * bun bench/http_bench.ts
  * BENCH_QUICK=1 bun bench/http_bench.ts             # 1 s runs, one round
  * BENCH_FILTER="fsync" deno run -A bench/http_bench.ts
+ * # the project's server from another tree (e.g. an earlier commit's)
+ * git archive COMMIT | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
+ * BENCH_HTTP_PROJECT=/tmp/old deno run -A bench/http_bench.ts
  * ```
  *
  * Not a `deno bench` benchmark: under `deno bench` it prints how to run it
@@ -40,7 +43,11 @@ if (!import.meta.main) {
   const settings =
     `${config.rounds} round(s) of ${config.seconds} s per run after ${config.warmupSeconds} s of warm-up; autocannon 9 on Node.js ${
       (await nodeVersion(config.node)).trim()
-    }; records of the shape's size, one queue`;
+    }; records of the shape's size, one queue${
+      config.project === undefined
+        ? ""
+        : `; the project's server from ${config.project}`
+    }`;
   console.log(
     formatReport("HTTP ingest", runtime, [
       settings,

@@ -6,7 +6,7 @@
  *
  * ```sh
  * deno run -A bench/lib/http_node_server.ts /tmp/dir always-flush
- * bun bench/lib/http_node_server.ts /tmp/dir always-fsync
+ * bun bench/lib/http_node_server.ts /tmp/dir always-fsync /tmp/older-tree
  * ```
  *
  * Prints `listening at http://127.0.0.1:PORT` (a free port); runs until
@@ -16,16 +16,28 @@
  */
 
 import process from "node:process";
-import { MultiRecordLog } from "../../mod.ts";
-import { parsePolicy } from "../../src/cli/options.ts";
-import { createIngestHandler } from "../../src/server/ingest_handler.ts";
-import { listenOnNode } from "../../src/server/node_listen.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const [dir, policy = "always-fsync"] = process.argv.slice(2);
+type LogModule = typeof import("../../mod.ts");
+type OptionsModule = typeof import("../../src/cli/options.ts");
+type HandlerModule = typeof import("../../src/server/ingest_handler.ts");
+type ListenModule = typeof import("../../src/server/node_listen.ts");
+
+const [dir, policy = "always-fsync", project] = process.argv.slice(2);
 if (dir === undefined) {
-  console.error("usage: http_node_server.ts DIR [POLICY]");
+  console.error("usage: http_node_server.ts DIR [POLICY] [PROJECT_ROOT]");
   process.exit(2);
 }
+// The project's tree (default this one): an earlier commit's, to compare.
+const root = project ?? fileURLToPath(new URL("../..", import.meta.url));
+const load = <T>(path: string): Promise<T> =>
+  import(pathToFileURL(`${root}/${path}`).href) as Promise<T>;
+const { MultiRecordLog } = await load<LogModule>("mod.ts");
+const { parsePolicy } = await load<OptionsModule>("src/cli/options.ts");
+const { createIngestHandler } = await load<HandlerModule>(
+  "src/server/ingest_handler.ts",
+);
+const { listenOnNode } = await load<ListenModule>("src/server/node_listen.ts");
 const log = await MultiRecordLog.open(dir, {
   persistPolicy: parsePolicy(policy),
 });

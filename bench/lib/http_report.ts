@@ -86,7 +86,7 @@ export function throughputTable(results: HttpResults): string {
       );
       continue;
     }
-    for (const c of contendersOf(s)) {
+    for (const c of contendersOf(s, true)) {
       const f = medianFigure(results, s, c);
       if (!f) continue;
       const records = f.requestsPerSecond * s.records;
@@ -131,6 +131,36 @@ export function ratioTable(results: HttpResults): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * The server now against the baseline tree's (`BENCH_HTTP_BASELINE`), each
+ * against the floors of the same run; `undefined` if it did not run.
+ */
+export function baselineTable(results: HttpResults): string | undefined {
+  const lines = [
+    "| shape | baseline / write floor | serve / write floor | baseline / SQLite | serve / SQLite | serve / baseline | CPU µs/req baseline → serve |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const s of results.shapes) {
+    const base = medianFigure(results, s, "serve-base");
+    const serve = medianFigure(results, s, "serve");
+    if (base === undefined || serve === undefined) continue;
+    const floor = rps(results, s, floorOf(s));
+    const sqlite = rps(results, s, sqliteOf(s));
+    lines.push(
+      `| ${s.id} | ${formatRatio(ratio(base.requestsPerSecond, floor))} | ${
+        formatRatio(ratio(serve.requestsPerSecond, floor))
+      } | ${formatRatio(ratio(base.requestsPerSecond, sqlite))} | ${
+        formatRatio(ratio(serve.requestsPerSecond, sqlite))
+      } | ${
+        formatRatio(ratio(serve.requestsPerSecond, base.requestsPerSecond))
+      } | ${num(base.cpuPerRequest * 1e6)} → ${
+        num(serve.cpuPerRequest * 1e6)
+      } |`,
+    );
+  }
+  return lines.length > 2 ? lines.join("\n") : undefined;
 }
 
 /** Server CPU per record of the flush NDJSON shapes against the library's. */
@@ -229,12 +259,19 @@ export function httpReportParts(results: HttpResults): string[] {
     "Targets (issue 18):",
     targetTable(httpTargets(results)),
   ];
+  const baseline = baselineTable(results);
+  if (baseline !== undefined) {
+    parts.push(
+      "The project's server against the baseline tree's (BENCH_HTTP_BASELINE), in the same run:",
+      baseline,
+    );
+  }
   for (const [id, answer] of results.unsupported) {
     parts.push(`${id}: not supported yet by the project's server (${answer})`);
   }
   if (results.notes.length > 0) {
     parts.push(
-      ["Failures (figures count 2xx answers only):", ...results.notes]
+      ["Notes (the figures count 2xx answers only):", ...results.notes]
         .join("\n"),
     );
   }

@@ -67,6 +67,7 @@ export const HTTP_SHAPES: readonly HttpShape[] = [
 /** Who serves a run. */
 export type ContenderId =
   | "serve"
+  | "serve-base"
   | "node-http"
   | "null"
   | "write"
@@ -77,6 +78,7 @@ export type ContenderId =
 /** How each contender is named in the tables. */
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
   "serve": "project (serve)",
+  "serve-base": "baseline tree (serve)",
   "node-http": "project on node:http",
   "null": "null floor",
   "write": "write floor",
@@ -85,34 +87,48 @@ export const CONTENDER_LABELS: Record<ContenderId, string> = {
   "sqlite-full": "SQLite FULL",
 };
 
-/** The contenders of a shape: the project twice, then its baselines. */
-export function contendersOf(s: HttpShape): ContenderId[] {
+/**
+ * The contenders of a shape: the project twice (and, `withBaseline`, the
+ * `serve` of another tree), then its baselines.
+ */
+export function contendersOf(
+  s: HttpShape,
+  withBaseline = false,
+): ContenderId[] {
+  const project: ContenderId[] = withBaseline
+    ? ["serve", "serve-base", "node-http"]
+    : ["serve", "node-http"];
   return s.durability === "flush"
-    ? ["serve", "node-http", "null", "write", "sqlite-normal"]
-    : ["serve", "node-http", "write-fsync", "sqlite-full"];
+    ? [...project, "null", "write", "sqlite-normal"]
+    : [...project, "write-fsync", "sqlite-full"];
 }
 
-/** Whether a contender is the project's server (on either foundation). */
+/** Whether a contender is the project's server (on either foundation, or from another tree). */
 export function isProject(c: ContenderId): boolean {
-  return c === "serve" || c === "node-http";
+  return c === "serve" || c === "serve-base" || c === "node-http";
 }
 
-/** The command line that starts contender `c` of shape `s` on `dir`. */
+/**
+ * The command line that starts contender `c` of shape `s` on `dir`: the
+ * scripts of `root`, the project's server from `project` (for
+ * `serve-base`, the other tree).
+ */
 export function serverCommand(
   c: ContenderId,
   s: HttpShape,
   dir: string,
   root: string,
+  project: string,
 ): string[] {
   const deno = "Deno" in globalThis;
   const run = deno ? [process.execPath, "run", "--allow-all"] : [
     process.execPath,
   ];
   const policy = s.durability === "flush" ? "always-flush" : "always-fsync";
-  if (c === "serve") {
+  if (c === "serve" || c === "serve-base") {
     return [
       ...run,
-      `${root}/cli.ts`,
+      `${project}/cli.ts`,
       "serve",
       dir,
       "--port",
@@ -122,7 +138,13 @@ export function serverCommand(
     ];
   }
   if (c === "node-http") {
-    return [...run, `${root}/bench/lib/http_node_server.ts`, dir, policy];
+    return [
+      ...run,
+      `${root}/bench/lib/http_node_server.ts`,
+      dir,
+      policy,
+      project,
+    ];
   }
   return [...run, `${root}/bench/lib/http_floor_server.ts`, c, dir];
 }

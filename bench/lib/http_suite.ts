@@ -52,6 +52,12 @@ export interface HttpBenchConfig {
    * compare; default: this repository).
    */
   project: string | undefined;
+  /**
+   * Another tree whose `cli.ts serve` runs as one more contender
+   * (`BENCH_HTTP_BASELINE`, e.g. the commit before a change), so that a run
+   * compares the server before and after it.
+   */
+  baseline: string | undefined;
 }
 
 /** The configuration from the environment. */
@@ -66,6 +72,7 @@ export function httpBenchConfig(): HttpBenchConfig {
     tmp: env.BENCH_TMPDIR ?? tmpdir(),
     node: env.BENCH_NODE ?? "node",
     project: env.BENCH_HTTP_PROJECT,
+    baseline: env.BENCH_HTTP_BASELINE,
   };
 }
 
@@ -156,7 +163,7 @@ export async function httpSuite(
       }
       for (const [i, s] of shapes.entries()) {
         if (results.unsupported.has(s.id)) continue;
-        for (const c of contendersOf(s)) {
+        for (const c of contendersOf(s, config.baseline !== undefined)) {
           if (results.unsupported.has(s.id)) break;
           const figure = await measure(
             config,
@@ -202,8 +209,15 @@ async function measure(
   results: HttpResults,
 ): Promise<HttpFigure | undefined> {
   const dir = mkdtempSync(`${work}/server-`);
-  const from = isProject(c) ? config.project ?? root : root;
-  const server = await startServer(serverCommand(c, s, dir, from));
+  const server = await startServer(
+    serverCommand(
+      c,
+      s,
+      dir,
+      root,
+      c === "serve-base" ? config.baseline! : config.project ?? root,
+    ),
+  );
   try {
     const url = `${server.url}${QUEUE_PATH}`;
     if (isProject(c)) await createQueue(server);
@@ -222,8 +236,12 @@ async function measure(
       ? `stored ${stored} records of ${s.records}: ${answer.slice(0, 160)}`
       : undefined;
     if (problem !== undefined) {
+      if (c === "serve-base") {
+        results.notes.push(`${s.id} baseline tree: ${problem}`);
+        return undefined;
+      }
       if (isProject(c) && s.body !== "ndjson") {
-        results.unsupported.set(s.id, problem);
+        results.unsupported.set(s.id, problem.replace(/\s+/g, " "));
         console.error(`${s.id}: not supported yet (${problem})`);
         return undefined;
       }
