@@ -4,6 +4,7 @@ import {
   type LogFileToRead,
   readFrames,
 } from "../storage/frame_reader.ts";
+import { collectYoungGarbage, YOUNG_GARBAGE_BYTES } from "./young_garbage.ts";
 
 /** What {@linkcode readRecords} calls back with. */
 export interface RecordReaderHandlers {
@@ -45,11 +46,17 @@ export function readRecords(
   files: readonly LogFileToRead[],
   handlers: RecordReaderHandlers,
 ): LogEnd | undefined {
+  let sinceCollection = 0;
   return readFrames(files, {
     corruption(fileNumber, offset, reason) {
       handlers.damage(fileNumber, offset, reason, false);
     },
     record(bytes, fileNumber, offset) {
+      sinceCollection += bytes.length;
+      if (sinceCollection >= YOUNG_GARBAGE_BYTES) {
+        sinceCollection = 0;
+        collectYoungGarbage();
+      }
       const record = decodeRecord(bytes);
       const problem = typeof record === "string"
         ? record
