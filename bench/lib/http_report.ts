@@ -109,8 +109,8 @@ export function throughputTable(results: HttpResults): string {
 /** The project (both foundations) against its baselines, per shape. */
 export function ratioTable(results: HttpResults): string {
   const lines = [
-    "| shape | serve / write floor | serve / SQLite | serve / null floor | node:http / write floor | node:http / SQLite | node:http / serve |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| shape | serve / write floor | serve / SQLite | serve / null floor | node:http / write floor | node:http / SQLite | node:http / serve | CPU/req: serve / write floor | CPU/req: node:http / serve |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const s of results.shapes) {
     if (results.unsupported.has(s.id)) continue;
@@ -127,10 +127,26 @@ export function ratioTable(results: HttpResults): string {
         formatRatio(ratio(serve, rps(results, s, "null")))
       } | ${formatRatio(ratio(node, floor))} | ${
         formatRatio(ratio(node, sqlite))
-      } | ${formatRatio(ratio(node, serve))} |`,
+      } | ${formatRatio(ratio(node, serve))} | ${
+        formatRatio(
+          ratio(cpu(results, s, "serve"), cpu(results, s, floorOf(s))),
+        )
+      } | ${
+        formatRatio(
+          ratio(cpu(results, s, "node-http"), cpu(results, s, "serve")),
+        )
+      } |`,
     );
   }
   return lines.join("\n");
+}
+
+function cpu(
+  results: HttpResults,
+  s: HttpShape,
+  c: ContenderId,
+): number | undefined {
+  return medianFigure(results, s, c)?.cpuPerRequest;
 }
 
 /**
@@ -252,7 +268,7 @@ export function httpReportParts(results: HttpResults): string[] {
   const parts = [
     "Figures (medians over the rounds; MB/s of record payload, 10^6 B):",
     throughputTable(results),
-    "Ratios (requests/s = records/s = MB/s ratios within a shape):",
+    "Ratios (requests/s = records/s = MB/s ratios within a shape; the last two: server CPU time per request, steadier than throughput on a shared machine):",
     ratioTable(results),
     "Server CPU per record (/proc utime+stime of the server process) against the library's own appendRecords in one process, same batch, always/flush, awaited:",
     cpuTable(results),

@@ -34,11 +34,11 @@ import {
 
 /** How long and how often (environment variables). */
 export interface HttpBenchConfig {
-  /** Measured seconds per run (`BENCH_HTTP_SECONDS`; 3, quick 1). */
+  /** Measured seconds per run (`BENCH_HTTP_SECONDS`; 2, quick 1). */
   seconds: number;
   /** Warm-up seconds before each measured run (1, quick 0.5). */
   warmupSeconds: number;
-  /** Rounds over every shape and contender (`BENCH_HTTP_ROUNDS`; 2, quick 1). */
+  /** Rounds over every shape and contender (`BENCH_HTTP_ROUNDS`; 3, quick 1). */
   rounds: number;
   /** Only shapes whose id contains this (`BENCH_FILTER`). */
   filter: string | undefined;
@@ -65,9 +65,9 @@ export function httpBenchConfig(): HttpBenchConfig {
   const env = process.env;
   const quick = env.BENCH_QUICK === "1";
   return {
-    seconds: Number(env.BENCH_HTTP_SECONDS ?? (quick ? 1 : 3)),
+    seconds: Number(env.BENCH_HTTP_SECONDS ?? (quick ? 1 : 2)),
     warmupSeconds: quick ? 0.5 : 1,
-    rounds: Number(env.BENCH_HTTP_ROUNDS ?? (quick ? 1 : 2)),
+    rounds: Number(env.BENCH_HTTP_ROUNDS ?? (quick ? 1 : 3)),
     filter: env.BENCH_FILTER,
     tmp: env.BENCH_TMPDIR ?? tmpdir(),
     node: env.BENCH_NODE ?? "node",
@@ -165,16 +165,28 @@ export async function httpSuite(
         if (results.unsupported.has(s.id)) continue;
         for (const c of contendersOf(s, config.baseline !== undefined)) {
           if (results.unsupported.has(s.id)) break;
-          const figure = await measure(
-            config,
-            root,
-            load,
-            work,
-            s,
-            c,
-            bodies[i],
-            results,
-          );
+          let figure: HttpFigure | undefined;
+          try {
+            figure = await measure(
+              config,
+              root,
+              load,
+              work,
+              s,
+              c,
+              bodies[i],
+              results,
+            );
+          } catch (error) {
+            // A server that did not start or answer (a tree being edited):
+            // said in the notes, the run goes on.
+            const message = String((error as Error)?.message ?? error);
+            results.notes.push(
+              `${s.id} ${CONTENDER_LABELS[c]}: ${message.slice(0, 400)}`,
+            );
+            console.error(`${s.id} ${CONTENDER_LABELS[c]}: ${message}`);
+            continue;
+          }
           if (figure === undefined) continue;
           const key = figureKey(s, c);
           const list = results.figures.get(key) ?? [];
