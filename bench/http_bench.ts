@@ -28,6 +28,7 @@ import process from "node:process";
 import { formatReport } from "./lib/report.ts";
 import { httpBenchConfig, httpSuite } from "./lib/http_suite.ts";
 import { httpReportParts } from "./lib/http_report.ts";
+import { killServersOnExit } from "./lib/http_process.ts";
 
 if (!import.meta.main) {
   console.log(
@@ -36,6 +37,7 @@ if (!import.meta.main) {
 } else {
   const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
   const config = httpBenchConfig();
+  killServersOnExit();
   const runtime = "Deno" in globalThis
     ? `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})`
     : `Bun ${process.versions.bun} (JavaScriptCore)`;
@@ -43,7 +45,11 @@ if (!import.meta.main) {
   const settings =
     `${config.rounds} round(s) of ${config.seconds} s per run after ${config.warmupSeconds} s of warm-up; autocannon 9 on Node.js ${
       (await nodeVersion(config.node)).trim()
-    }; records of the shape's size, one queue${
+    }; records of the shape's size, one queue; node:http ${
+      results.trees?.projectServerFlag
+        ? "is `serve --server node`, the native server `--server native`"
+        : "is bench/lib/http_node_server.ts"
+    }${
       config.project === undefined
         ? ""
         : `; the project's server from ${config.project}`

@@ -2,7 +2,8 @@
  * The project's ingest handler served through `node:http` (srvx, as
  * `serveIngest` does on Node.js), run as a child process of Deno or Bun: the
  * "server foundation" contender of the HTTP ingest benchmark, beside
- * `cli.ts serve` on the runtime's native server.
+ * `cli.ts serve` on the runtime's native server, for a tree whose `serve`
+ * has no `--server node` (the benchmark uses that flag where it exists).
  *
  * ```sh
  * deno run -A bench/lib/http_node_server.ts /tmp/dir always-flush
@@ -41,5 +42,12 @@ const { listenOnNode } = await load<ListenModule>("src/server/node_listen.ts");
 const log = await MultiRecordLog.open(dir, {
   persistPolicy: parsePolicy(policy),
 });
-const listener = await listenOnNode("127.0.0.1", 0, createIngestHandler(log));
+// The bounds serveIngest's defaults give (a tree whose listenOnNode takes
+// none ignores them).
+const listener = await listenOnNode("127.0.0.1", 0, createIngestHandler(log), {
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 512,
+  onClientFault: () => {},
+});
 process.stdout.write(`listening at http://127.0.0.1:${listener.port}\n`);

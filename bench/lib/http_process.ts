@@ -9,6 +9,7 @@
 
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import process from "node:process";
 import { createInterface } from "node:readline";
 
 /** A server started by {@linkcode startServer}. */
@@ -23,6 +24,22 @@ export interface ServerProcess {
   stderr(): string;
   /** Kills it (SIGKILL) and waits for its exit. */
   stop(): Promise<void>;
+}
+
+/** The servers running now. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Kills the servers still running when this process exits, also on SIGINT
+ * and SIGTERM (exit code 130), so that none outlives the benchmark.
+ */
+export function killServersOnExit(): void {
+  process.on("exit", () => {
+    for (const child of running) child.kill("SIGKILL");
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () => process.exit(130));
+  }
 }
 
 let clockTicks: number | undefined;
@@ -59,6 +76,8 @@ export function startServer(
   const child = spawn(command[0], command.slice(1), {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let errText = "";
   child.stderr!.setEncoding("utf8");
   child.stderr!.on("data", (chunk: string) => {

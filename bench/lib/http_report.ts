@@ -109,7 +109,7 @@ export function throughputTable(results: HttpResults): string {
 /** The project (both foundations) against its baselines, per shape. */
 export function ratioTable(results: HttpResults): string {
   const lines = [
-    "| shape | serve / write floor | serve / SQLite | serve / null floor | node:http / write floor | node:http / SQLite | node:http / serve | CPU/req: serve / write floor | CPU/req: node:http / serve |",
+    "| shape | native / write floor | native / SQLite | native / null floor | node:http / write floor | node:http / SQLite | node:http / native | CPU/req: native / write floor | CPU/req: node:http / native |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const s of results.shapes) {
@@ -155,7 +155,7 @@ function cpu(
  */
 export function baselineTable(results: HttpResults): string | undefined {
   const lines = [
-    "| shape | baseline / write floor | serve / write floor | baseline / SQLite | serve / SQLite | serve / baseline | CPU µs/req baseline → serve |",
+    "| shape | baseline / write floor | native / write floor | baseline / SQLite | native / SQLite | native / baseline | CPU µs/req baseline → native |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const s of results.shapes) {
@@ -182,7 +182,7 @@ export function baselineTable(results: HttpResults): string | undefined {
 /** Server CPU per record of the flush NDJSON shapes against the library's. */
 export function cpuTable(results: HttpResults): string {
   const lines = [
-    "| shape | library µs/record | serve µs/record | serve / library | node:http µs/record | node:http / library | null floor µs/request |",
+    "| shape | library µs/record | native µs/record | native / library | node:http µs/record | node:http / library | null floor µs/request |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const s of results.shapes) {
@@ -221,7 +221,7 @@ function cpuPerRecord(
 export function httpTargets(results: HttpResults): TargetCheck[] {
   const checks: TargetCheck[] = [];
   const foundations: [ContenderId, string][] = [
-    ["serve", "serve"],
+    ["serve", "native"],
     ["node-http", "node:http"],
   ];
   for (const [c, label] of foundations) {

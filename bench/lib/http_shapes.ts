@@ -77,9 +77,9 @@ export type ContenderId =
 
 /** How each contender is named in the tables. */
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
-  "serve": "project (serve)",
-  "serve-base": "baseline tree (serve)",
-  "node-http": "project on node:http",
+  "serve": "project, native",
+  "serve-base": "baseline tree, serve",
+  "node-http": "project, node:http",
   "null": "null floor",
   "write": "write floor",
   "write-fsync": "fsync floor",
@@ -108,45 +108,71 @@ export function isProject(c: ContenderId): boolean {
   return c === "serve" || c === "serve-base" || c === "node-http";
 }
 
+/** Where the servers come from. */
+export interface ServerTrees {
+  /** This repository: the floors and `http_node_server.ts`. */
+  root: string;
+  /** The project's server (`cli.ts serve`). */
+  project: string;
+  /** Whether its `serve` has `--server native|node`. */
+  projectServerFlag: boolean;
+  /** The tree of `serve-base`, if any. */
+  baseline: string | undefined;
+}
+
 /**
  * The command line that starts contender `c` of shape `s` on `dir`: the
- * scripts of `root`, the project's server from `project` (for
- * `serve-base`, the other tree).
+ * project's `serve` on the native server and on `node:http` (with
+ * `--server`, else through `http_node_server.ts`), the baseline tree's
+ * `serve` as it is, the floors.
  */
 export function serverCommand(
   c: ContenderId,
   s: HttpShape,
   dir: string,
-  root: string,
-  project: string,
+  trees: ServerTrees,
 ): string[] {
-  const deno = "Deno" in globalThis;
-  const run = deno ? [process.execPath, "run", "--allow-all"] : [
-    process.execPath,
-  ];
   const policy = s.durability === "flush" ? "always-flush" : "always-fsync";
-  if (c === "serve" || c === "serve-base") {
-    return [
-      ...run,
-      `${project}/cli.ts`,
-      "serve",
-      dir,
-      "--port",
-      "0",
-      "--policy",
-      policy,
-    ];
+  const serve = (tree: string, server: string[]): string[] => [
+    ...runtimeCommand(`${tree}/cli.ts`),
+    "serve",
+    dir,
+    "--port",
+    "0",
+    "--policy",
+    policy,
+    ...server,
+  ];
+  if (c === "serve-base") return serve(trees.baseline ?? trees.project, []);
+  if (c === "serve") {
+    return serve(
+      trees.project,
+      trees.projectServerFlag ? ["--server", "native"] : [],
+    );
   }
   if (c === "node-http") {
+    if (trees.projectServerFlag) {
+      return serve(trees.project, ["--server", "node"]);
+    }
     return [
-      ...run,
-      `${root}/bench/lib/http_node_server.ts`,
+      ...runtimeCommand(`${trees.root}/bench/lib/http_node_server.ts`),
       dir,
       policy,
-      project,
+      trees.project,
     ];
   }
-  return [...run, `${root}/bench/lib/http_floor_server.ts`, c, dir];
+  return [
+    ...runtimeCommand(`${trees.root}/bench/lib/http_floor_server.ts`),
+    c,
+    dir,
+  ];
+}
+
+/** The command that runs `script` in this runtime, all permissions. */
+export function runtimeCommand(script: string): string[] {
+  return "Deno" in globalThis
+    ? [process.execPath, "run", "--allow-all", script]
+    : [process.execPath, script];
 }
 
 /** A request body of a shape, written to a file for the load generator. */

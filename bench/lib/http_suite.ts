@@ -10,6 +10,7 @@
  * @module
  */
 
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import process from "node:process";
@@ -27,7 +28,9 @@ import {
   HTTP_SHAPES,
   type HttpShape,
   isProject,
+  runtimeCommand,
   serverCommand,
+  type ServerTrees,
   type ShapeBody,
   shapeBody,
 } from "./http_shapes.ts";
@@ -100,6 +103,8 @@ export interface HttpResults {
   libraryCpu: Map<string, number[]>;
   /** Problems seen (non-2xx answers, …), one line each. */
   notes: string[];
+  /** Where the servers came from. */
+  trees?: ServerTrees;
 }
 
 /** The key of a library CPU figure. */
@@ -148,6 +153,14 @@ export async function httpSuite(
   );
   try {
     const bodies = shapes.map((s, i) => shapeBody(s, work, i));
+    const project = config.project ?? root;
+    const trees: ServerTrees = {
+      root,
+      project,
+      projectServerFlag: hasServerFlag(project),
+      baseline: config.baseline,
+    };
+    results.trees = trees;
     for (let round = 1; round <= config.rounds; round++) {
       for (const s of libraryShapes(shapes)) {
         const values = results.libraryCpu.get(libraryKey(s)) ?? [];
@@ -169,7 +182,7 @@ export async function httpSuite(
           try {
             figure = await measure(
               config,
-              root,
+              trees,
               load,
               work,
               s,
@@ -212,7 +225,7 @@ export async function httpSuite(
 /** Starts contender `c`, probes it, warms it up, measures one run. */
 async function measure(
   config: HttpBenchConfig,
-  root: string,
+  trees: ServerTrees,
   load: LoadGenerator,
   work: string,
   s: HttpShape,
@@ -222,13 +235,7 @@ async function measure(
 ): Promise<HttpFigure | undefined> {
   const dir = mkdtempSync(`${work}/server-`);
   const server = await startServer(
-    serverCommand(
-      c,
-      s,
-      dir,
-      root,
-      c === "serve-base" ? config.baseline! : config.project ?? root,
-    ),
+    serverCommand(c, s, dir, trees),
   );
   try {
     const url = `${server.url}${QUEUE_PATH}`;
@@ -294,6 +301,15 @@ async function measure(
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Whether `tree`'s `serve` takes `--server native|node`. */
+function hasServerFlag(tree: string): boolean {
+  const [command, ...args] = runtimeCommand(`${tree}/cli.ts`);
+  const help = spawnSync(command, [...args, "serve", "--help"], {
+    encoding: "utf8",
+  });
+  return /--server\b/.test(`${help.stdout}${help.stderr}`);
 }
 
 async function createQueue(server: ServerProcess): Promise<void> {
