@@ -18,7 +18,7 @@
  */
 
 import type { Transform } from "node:stream";
-import zlib from "node:zlib";
+import zlib, { type Zlib } from "node:zlib";
 import { HttpError } from "./http_error.ts";
 
 /** Undoes a body's content coding: the compressed stream in, the bytes out. */
@@ -26,14 +26,17 @@ export type BodyDecoder = (
   raw: ReadableStream<Uint8Array>,
 ) => ReadableStream<Uint8Array>;
 
+/** A `node:zlib` decompression stream. */
+type Decompressor = Transform & Zlib;
+
 /** The decompressors of the codings taken, by name. */
-const DECOMPRESSORS = new Map<string, () => Transform>([
+const DECOMPRESSORS = new Map<string, () => Decompressor>([
   ["gzip", () => zlib.createGunzip()],
   ["x-gzip", () => zlib.createGunzip()],
   ["deflate", () => zlib.createInflate()],
   // Deno's node:zlib takes a truncated Brotli stream without an error.
   ...("Deno" in globalThis ? [] : [
-    ["br", () => zlib.createBrotliDecompress()] as [string, () => Transform],
+    ["br", () => zlib.createBrotliDecompress()] as [string, () => Decompressor],
   ]),
 ]);
 
@@ -87,7 +90,7 @@ export function bodyDecoder(request: Request): BodyDecoder | undefined {
  */
 function decompressed(
   raw: ReadableStream<Uint8Array>,
-  decompressor: Transform,
+  decompressor: Decompressor,
   coding: string,
 ): ReadableStream<Uint8Array> {
   const source = raw.getReader();
@@ -95,6 +98,7 @@ function decompressed(
   let ended = false; // the decompressor's output ended
   let writing = false; // a chunk is written, not processed yet
   let inputDone = false;
+  let fed = 0; // compressed bytes written to the decompressor
   let waiting: (() => void) | undefined;
   const wake = (): void => {
     const resume = waiting;
@@ -123,6 +127,7 @@ function decompressed(
       decompressor.end();
     } else {
       writing = true;
+      fed += result.value.byteLength;
       decompressor.write(result.value, () => {
         writing = false;
         wake();
@@ -142,7 +147,17 @@ function decompressed(
             new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
           );
         }
-        if (ended) return controller.close();
+        if (ended) {
+          // zlib stops at the end of the compressed data and drops the rest.
+          const extra = fed - decompressor.bytesWritten;
+          if (extra > 0) {
+            throw badEncoding(
+              coding,
+              `${extra} bytes after the end of the compressed data`,
+            );
+          }
+          return controller.close();
+        }
         if (!writing && !inputDone) await feed();
         else await new Promise<void>((resolve) => waiting = resolve);
       }
@@ -154,6 +169,7 @@ function decompressed(
   }, { highWaterMark: 0 });
 }
 
+/** The 400 of a body that is not valid `coding` data, for `error`. */
 function badEncoding(coding: string, error: unknown): HttpError {
   const reason = error instanceof Error ? error.message : String(error);
   return new HttpError(

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import zlib from "node:zlib";
 import { BODY_ENCODINGS } from "../../src/server/content_decoding.ts";
-import { lengthPrefixed } from "../support/bytes.ts";
+import { concat, lengthPrefixed } from "../support/bytes.ts";
 import {
   expectError,
   line,
@@ -291,6 +291,7 @@ describe("compressed bodies", () => {
   test("corrupt or truncated compressed data: 400 BadEncoding, nothing stored", async () => {
     await withHandler({}, {}, async (handler, log) => {
       const gzip = await compress(ndjsonBytes, "gzip");
+      const deflate = await compress(ndjsonBytes, "deflate");
       const corrupt = gzip.slice();
       corrupt[corrupt.length - 6] ^= 0xff; // the CRC-32
       const bodies: [Uint8Array, string][] = [
@@ -299,6 +300,11 @@ describe("compressed bodies", () => {
         [ndjsonBytes, "gzip"], // not compressed at all
         [ndjsonBytes, "deflate"],
         [new Uint8Array(0), "gzip"],
+        // Bytes after the end of the compressed data, in its last chunk or
+        // in a chunk of their own.
+        [concat(gzip, encoder.encode("junk")), "gzip"],
+        [concat(deflate, encoder.encode("junk")), "deflate"],
+        [concat(deflate, new Uint8Array(5000)), "deflate"],
       ];
       for (const [bytes, coding] of bodies) {
         await expectError(
