@@ -182,6 +182,7 @@ function queueNames(count: number): string[] {
 async function librarySession(w: Workload, dir: string): Promise<Session> {
   const log = await MultiRecordLog.open(dir, {
     persistPolicy: { kind: "always", action: w.durability },
+    prewriteSegments: w.prewriteSegments,
   });
   const names = queueNames(w.queues);
   for (const name of names) await log.createQueue(name);

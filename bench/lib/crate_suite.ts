@@ -38,6 +38,9 @@ import {
 } from "./rust_crate.ts";
 import { type BenchConfig, formatBytes, type Workload } from "./workloads.ts";
 
+/** The key of the library's fsync figure with sparse files. */
+const SPARSE = "mrecordlog fsync, sparse files (prewriteSegments: false)";
+
 /** A row: the library's workload and the crate's figure it is compared with. */
 interface Row {
   name: string;
@@ -121,6 +124,7 @@ export async function crateSuite(
       `mrecordlog ${r.workload.id}`,
     ]),
     ["sqlite-keyed", fsyncRow.workload, "sqlite-keyed"],
+    ["mrecordlog", { ...fsyncRow.workload, prewriteSegments: false }, SPARSE],
   ];
   const rounds = config.quick ? 2 : 3;
   const perRound = Math.max(1, Math.round(config.iterations / rounds) + 1);
@@ -262,6 +266,16 @@ function reportTables(
   lines.push(
     `| same, vs SQLite FULL keyed (same run) | ${rate(sqlite)} (SQLite) | | ${
       formatRatio(vsSqlite)
+    } |`,
+  );
+  const sparse = results.median(SPARSE);
+  lines.push(
+    `| same, files written ahead with zeros vs kept sparse (\`prewriteSegments: false\`, same run) | ${
+      rate(sparse)
+    } (sparse) | | ${
+      formatRatio(
+        ratio(results.median(`mrecordlog ${fsync.workload.id}`), sparse),
+      )
     } |`,
   );
   checks.push({

@@ -58,6 +58,8 @@ export interface Workload {
   concurrency: number;
   /** Appends per measured iteration. */
   appends: number;
+  /** The library's `prewriteSegments` open option (default: the policy's). */
+  prewriteSegments?: boolean;
 }
 
 /** The sizes and options of a run. */

@@ -53,6 +53,16 @@ export interface OpenOptions {
    * helper thread is started). Default `true`.
    */
   prefaultChunks?: boolean;
+  /**
+   * Keep the log file being written written with zeros 1 MiB ahead of the
+   * data (when a file is created, then between commits), so that each
+   * `fdatasync` flushes data and has no disk block to allocate. The files
+   * read the same as sparse ones (the Rust crate reads them). Default `true`
+   * when the persist policy fsyncs appends (`always` or `onDelay` with
+   * `"fsync"`), `false` otherwise (small flushed writes are faster on sparse
+   * files).
+   */
+  prewriteSegments?: boolean;
 }
 
 /** What an append did. */

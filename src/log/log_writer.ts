@@ -7,7 +7,11 @@ import {
 import { BLOCK_SIZE } from "../format/frame.ts";
 import { framedLength, FrameWriter } from "../format/frame_writer.ts";
 import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
-import { createSegment, segmentName } from "../storage/segment_file.ts";
+import {
+  createSegment,
+  segmentName,
+  writeZeros,
+} from "../storage/segment_file.ts";
 import { onDiskBytes } from "./disk_usage.ts";
 import { DurationHistogram } from "./log_metrics.ts";
 import { SegmentCursor } from "./segment_cursor.ts";
@@ -31,6 +35,13 @@ export interface WriterStart {
   fileLimit?: number;
   /** The size at which the log rolls to a new file. */
   segmentBytes: number;
+  /**
+   * Bytes of zeros kept written ahead of the data in the file written (see
+   * `writeZeros`), so that an fdatasync finds its blocks allocated; 0 (the
+   * default) keeps the files sparse. See `prewriteBytes` in
+   * `persist_policy.ts`.
+   */
+  prewriteBytes?: number;
 }
 
 /** Where a record was laid out. */
@@ -62,6 +73,12 @@ interface CommitGroup {
  * is known when it is laid out: the same {@linkcode SegmentCursor} code
  * places the bytes laid out and rolls the files written.
  *
+ * With `prewriteBytes`, the file written is kept written with zeros that
+ * far ahead of the data: when a file is created (or the log opened), and
+ * then between commits, when the data comes within half of it of the end of
+ * the zeros (a write of zeros and an fdatasync of its own, which commits
+ * arriving meanwhile wait for).
+ *
  * After a failed write or fsync every pending and later commit rejects with
  * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.
  */
@@ -91,6 +108,9 @@ export class LogWriter {
   #diskFloor: number;
   /** The durations of the fsyncs of the log files. */
   readonly fsyncSeconds: DurationHistogram = new DurationHistogram();
+  readonly #prewriteBytes: number;
+  /** Where the zeros written ahead end in the file written. */
+  #prewrittenTo: number;
 
   /** Starts writing where `start` says. */
   constructor(start: WriterStart) {
@@ -110,6 +130,17 @@ export class LogWriter {
     }
     // Recovery zeroed the rest of the block the data ends in.
     this.#diskFloor = Math.ceil(offset / BLOCK_SIZE) * BLOCK_SIZE;
+    this.#prewriteBytes = start.prewriteBytes ?? 0;
+    this.#prewrittenTo = this.#diskFloor;
+    if (this.#prewriteDue()) {
+      try {
+        this.#prewrite();
+        this.#file.syncDataSync();
+      } catch (error) {
+        this.#file.close();
+        throw error;
+      }
+    }
   }
 
   /**
@@ -271,25 +302,61 @@ export class LogWriter {
   }
 
   async #run(): Promise<void> {
-    for (let group = this.#next; group; group = this.#next) {
-      this.#next = undefined;
+    for (;;) {
+      for (let group = this.#next; group; group = this.#next) {
+        this.#next = undefined;
+        try {
+          this.#writePending();
+          if (group.sync) {
+            const started = performance.now();
+            await this.#file.syncData();
+            this.fsyncSeconds.observe((performance.now() - started) / 1000);
+          }
+          if (group.removeFilesBelow > 0) {
+            this.#removeFilesBelow(group.removeFilesBelow);
+          }
+        } catch (error) {
+          this.#fail(error, group);
+          return;
+        }
+        group.resolve();
+      }
+      if (!this.#prewriteDue()) break;
+      // Between commits: what arrives meanwhile waits for this fdatasync,
+      // so that a failure of it fails them (it may hide a lost data page).
       try {
-        this.#writePending();
-        if (group.sync) {
-          const started = performance.now();
-          await this.#file.syncData();
-          this.fsyncSeconds.observe((performance.now() - started) / 1000);
-        }
-        if (group.removeFilesBelow > 0) {
-          this.#removeFilesBelow(group.removeFilesBelow);
-        }
+        this.#prewrite();
+        await this.#file.syncData();
       } catch (error) {
-        this.#fail(error, group);
+        this.#fail(error, undefined);
         return;
       }
-      group.resolve();
     }
     this.#running = false;
+  }
+
+  /** The data came within half of `prewriteBytes` of the zeros' end. */
+  #prewriteDue(): boolean {
+    const w = this.#written;
+    return this.#prewriteBytes > 0 && this.#failed === undefined &&
+      this.#prewrittenTo < w.limit &&
+      this.#prewrittenTo - w.offset < this.#prewriteBytes / 2;
+  }
+
+  /**
+   * Writes zeros from the end of the data written (rounded up to a 4 KiB
+   * block: never over data) to `prewriteBytes` past it, or the file's end.
+   */
+  #prewrite(): void {
+    const w = this.#written;
+    const from = Math.max(this.#prewrittenTo, onDiskBytes(w.offset));
+    const to = Math.min(w.limit, onDiskBytes(w.offset) + this.#prewriteBytes);
+    if (from >= to) return;
+    writeZeros(this.#file, from, to);
+    this.#prewrittenTo = to;
+    if (this.#laidOut.fileNumber === w.fileNumber && to > this.#diskFloor) {
+      this.#diskFloor = to;
+    }
   }
 
   #writePending(): void {
@@ -310,10 +377,15 @@ export class LogWriter {
       this.#dir,
       number,
       this.#segmentBytes,
+      this.#prewriteBytes,
     );
     this.#file.close();
     this.#file = next;
     this.#files.set(number, this.#segmentBytes);
+    this.#prewrittenTo = Math.min(this.#prewriteBytes, this.#segmentBytes);
+    if (this.#laidOut.fileNumber === number) {
+      this.#diskFloor = Math.max(this.#diskFloor, this.#prewrittenTo);
+    }
   };
 
   #removeFilesBelow(below: number): void {

@@ -53,7 +53,13 @@ export function openLogState(
   const lock = lockDirectory(adapter, dir);
   try {
     const state = replay(adapter, dir, segmentBytes, options);
-    const writer = new LogWriter({ adapter, dir, segmentBytes, ...state });
+    const writer = new LogWriter({
+      adapter,
+      dir,
+      segmentBytes,
+      ...state,
+      prewriteBytes: options.prewriteBytes,
+    });
     return {
       queues: state.queues,
       writer,

@@ -6,6 +6,8 @@ import type { OpenOptions } from "./log_types.ts";
 import {
   DEFAULT_PERSIST_POLICY,
   type PersistPolicy,
+  prewriteBytes,
+  SEGMENT_PREWRITE_BYTES,
   validatePersistPolicy,
 } from "./persist_policy.ts";
 import { sharedPrefaultingAllocator } from "./prefaulting_allocator.ts";
@@ -33,6 +35,8 @@ export interface ResolvedOpenOptions {
   readOnly: boolean;
   /** Where the queues' chunks come from (`prefaultChunks`). */
   allocator: ChunkAllocator;
+  /** Zeros kept written ahead of the data (`prewriteSegments`), 0 for none. */
+  prewriteBytes: number;
 }
 
 /**
@@ -73,6 +77,11 @@ export function resolveOpenOptions(
   const strict = options.strict ?? false;
   const readOnly = checkBoolean(options.readOnly, "readOnly", false);
   const prefault = checkBoolean(options.prefaultChunks, "prefaultChunks", true);
+  const prewrite = checkBoolean(
+    options.prewriteSegments,
+    "prewriteSegments",
+    prewriteBytes(persistPolicy) > 0,
+  );
   return {
     persistPolicy,
     segmentBytes,
@@ -83,6 +92,7 @@ export function resolveOpenOptions(
     fileAdapter,
     readOnly,
     allocator: prefault ? sharedPrefaultingAllocator() : plainAllocator,
+    prewriteBytes: prewrite ? SEGMENT_PREWRITE_BYTES : 0,
   };
 }
 

@@ -1,4 +1,8 @@
-import type { AdapterFile, FileAdapter } from "./file_adapter.ts";
+import {
+  type AdapterFile,
+  type FileAdapter,
+  writeFully,
+} from "./file_adapter.ts";
 import type { LogFileToRead } from "./frame_reader.ts";
 
 /** The prefix of log file names. */
@@ -64,18 +68,21 @@ export function openSegments(
 
 /**
  * Creates log file `number` in `dir`, sized to `segmentBytes` (a sparse file
- * of zeros, as the Rust crate does), and makes it and its directory entry
- * durable.
+ * of zeros, as the Rust crate does), with its first `prewriteBytes` bytes
+ * (default none) written as zeros (see {@linkcode writeZeros}), and makes it
+ * and its directory entry durable.
  */
 export function createSegment(
   adapter: FileAdapter,
   dir: string,
   number: number,
   segmentBytes: number,
+  prewriteBytes = 0,
 ): AdapterFile {
   const file = adapter.open(`${dir}/${segmentName(number)}`, { create: true });
   try {
     file.truncate(segmentBytes);
+    writeZeros(file, 0, Math.min(prewriteBytes, segmentBytes));
     file.syncDataSync();
     adapter.syncDir(dir);
   } catch (error) {
@@ -83,4 +90,23 @@ export function createSegment(
     throw error;
   }
   return file;
+}
+
+/** Zeros written at a time by {@linkcode writeZeros}: 256 KiB. */
+const ZERO_PIECE_BYTES = 256 * 1024;
+let zeros: Uint8Array | undefined;
+
+/**
+ * Writes zeros over `[from, to)` of `file`: the bytes a log file reads as
+ * past its data, made real blocks on disk. A file written this way reads the
+ * same as a sparse one (the Rust crate and recovery stop at the first zero
+ * header), but a later `fdatasync` of data written there has no block to
+ * allocate. Never call it over bytes already written with data.
+ */
+export function writeZeros(file: AdapterFile, from: number, to: number): void {
+  zeros ??= new Uint8Array(ZERO_PIECE_BYTES);
+  for (let at = from; at < to; at += ZERO_PIECE_BYTES) {
+    const n = Math.min(ZERO_PIECE_BYTES, to - at);
+    writeFully(file, n === zeros.length ? zeros : zeros.subarray(0, n), at);
+  }
 }
