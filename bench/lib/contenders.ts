@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { setImmediate } from "node:timers";
 import { MultiRecordLog } from "../../mod.ts";
 import type { Backend } from "./backend.ts";
+import { discardingFileAdapter } from "./discarding_file_adapter.ts";
 import type { TimingHooks } from "./driver.ts";
 import type { BenchConfig, Workload } from "./workloads.ts";
 
@@ -183,6 +184,7 @@ async function librarySession(w: Workload, dir: string): Promise<Session> {
   const log = await MultiRecordLog.open(dir, {
     persistPolicy: { kind: "always", action: w.durability },
     prewriteSegments: w.prewriteSegments,
+    fileAdapter: w.discardWrites ? discardingFileAdapter() : undefined,
   });
   const names = queueNames(w.queues);
   for (const name of names) await log.createQueue(name);

@@ -41,6 +41,11 @@ import { type BenchConfig, formatBytes, type Workload } from "./workloads.ts";
 /** The key of the library's fsync figure with sparse files. */
 const SPARSE = "mrecordlog fsync, sparse files (prewriteSegments: false)";
 
+/** The key of the raw floor: one write of each 256 B record. */
+const FLOOR = "floor flush 256B x1";
+/** The key of the library on 1,000 in flight with its writes discarded. */
+const DISCARDED = "mrecordlog 1000-in-flight, writes discarded";
+
 /** A row: the library's workload and the crate's figure it is compared with. */
 interface Row {
   name: string;
@@ -125,6 +130,8 @@ export async function crateSuite(
     ]),
     ["sqlite-keyed", fsyncRow.workload, "sqlite-keyed"],
     ["mrecordlog", { ...fsyncRow.workload, prewriteSegments: false }, SPARSE],
+    ["floor", rows[0].workload, FLOOR],
+    ["mrecordlog", { ...rows[1].workload, discardWrites: true }, DISCARDED],
   ];
   const rounds = config.quick ? 2 : 3;
   const perRound = Math.max(1, Math.round(config.iterations / rounds) + 1);
@@ -267,6 +274,28 @@ function reportTables(
     `| same, vs SQLite FULL keyed (same run) | ${rate(sqlite)} (SQLite) | | ${
       formatRatio(vsSqlite)
     } |`,
+  );
+  const bound = (
+    what: string,
+    key: string,
+    row: Row,
+  ) =>
+    `| bound: ${what} vs ${row.crate} | ${rate(crate(row.crate))} | ${
+      rate(results.median(key))
+    } | ${formatRatio(ratio(results.median(key), crate(row.crate)))} |`;
+  lines.push(
+    bound(
+      `the floor, one plain write of each 256 B record (no framing, nothing else), ${
+        rows[0].workload.id
+      }`,
+      FLOOR,
+      rows[0],
+    ),
+    bound(
+      "the library with its writes and fsyncs discarded (its JavaScript alone), 1,000 in flight",
+      DISCARDED,
+      rows[1],
+    ),
   );
   const sparse = results.median(SPARSE);
   lines.push(

@@ -60,6 +60,8 @@ export interface Workload {
   appends: number;
   /** The library's `prewriteSegments` open option (default: the policy's). */
   prewriteSegments?: boolean;
+  /** The library writes nothing (`discardingFileAdapter`): its JavaScript alone. */
+  discardWrites?: boolean;
 }
 
 /** The sizes and options of a run. */

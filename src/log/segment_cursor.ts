@@ -49,6 +49,12 @@ export class SegmentCursor {
     roll?: (fileNumber: number) => void,
     piece?: (offset: number, done: number, n: number) => void,
   ): void {
+    // The common case, once per record laid out: it fits in the current file.
+    if (this.offset < this.limit && this.offset + bytes <= this.limit) {
+      if (bytes > 0) piece?.(this.offset, 0, bytes);
+      this.offset += bytes;
+      return;
+    }
     let done = 0;
     while (done < bytes) {
       if (this.offset >= this.limit) {
