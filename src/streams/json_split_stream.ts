@@ -44,7 +44,10 @@ export interface JsonSplitStreamOptions {
  * JavaScript writes them), UTF-8 encoded: the line an NDJSON shipper would
  * have sent for it. The input is checked as it streams (RFC 8259, UTF-8);
  * any fault errors the stream with a {@linkcode MalformedJsonError} carrying
- * its byte offset. Only the element being read is held.
+ * its byte offset. Only the element being read is held. An element whose
+ * text is already what `JSON.stringify` writes (what shippers send: no
+ * whitespace, numbers as JavaScript prints them, no `\u` or `\/` escape, no
+ * repeated or index-like key) is emitted as it is, without being parsed.
  *
  * @example
  * ```ts
@@ -160,6 +163,16 @@ function jsonSplitter(
   // The record being read: its offset, and its bytes from earlier chunks.
   let recordOffset = -1;
   let pieces: Uint8Array[] = [];
+  // Whether the record's text is already what JSON.stringify writes (no
+  // whitespace, no \u or \/ escape, numbers as String(number) writes them,
+  // no index-like or repeated key: see `compact`); the bytes of its strings
+  // ORed (non-ASCII if >= 0x80); its number's text; its key's hash.
+  let compact = true;
+  let stringBytes = 0;
+  let numberText = "";
+  let keyHash = 0;
+  let keyDigits = true;
+  const keys: (number[] | undefined)[] = []; // hashes per open object
 
   const fail = (reason: string, offset: number): never => {
     throw new MalformedJsonError(reason, offset);
@@ -169,13 +182,16 @@ function jsonSplitter(
     bytes: Uint8Array,
     controller: TransformStreamDefaultController<Uint8Array>,
   ): void => {
-    let text: string;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      return fail("Invalid UTF-8", recordOffset + invalidUtf8At(bytes));
+    let record = bytes;
+    if (!compact || stringBytes >= 0x80) {
+      let text: string;
+      try {
+        text = decoder.decode(bytes);
+      } catch {
+        return fail("Invalid UTF-8", recordOffset + invalidUtf8At(bytes));
+      }
+      if (!compact) record = encoder.encode(JSON.stringify(JSON.parse(text)));
     }
-    const record = encoder.encode(JSON.stringify(JSON.parse(text)));
     if (record.byteLength > maxRecordBytes) {
       throw new RecordTooLargeError(maxRecordBytes);
     }
@@ -189,6 +205,15 @@ function jsonSplitter(
       }
       // Where the record being read starts in this chunk (0 if earlier).
       let recordStart = 0;
+      // A key read: JSON.parse moves index-like keys ("0", "12") first and
+      // keeps one of repeated keys, so either makes the text not compact.
+      const keyEnded = (): void => {
+        if (keyDigits) compact = false;
+        const seen = keys[keys.length - 1];
+        if (seen === undefined) keys[keys.length - 1] = [keyHash];
+        else if (seen.includes(keyHash)) compact = false;
+        else seen.push(keyHash);
+      };
       // Ends the value whose last byte is before `end`.
       const valueEnded = (end: number): void => {
         if (stack.length === recordDepth && recordOffset >= 0) {
@@ -208,18 +233,33 @@ function jsonSplitter(
           case STRING: {
             let j = i;
             let c = b;
-            while (c !== QUOTE && c !== BACKSLASH && c >= 0x20) {
-              if (++j === n) break;
-              c = chunk[j];
+            let seen = 0;
+            if (isKey) {
+              while (c !== QUOTE && c !== BACKSLASH && c >= 0x20) {
+                keyHash = (Math.imul(keyHash, 31) + c) | 0;
+                if (c < 0x30 || c > 0x39) keyDigits = false;
+                seen |= c;
+                if (++j === n) break;
+                c = chunk[j];
+              }
+            } else {
+              while (c !== QUOTE && c !== BACKSLASH && c >= 0x20) {
+                seen |= c;
+                if (++j === n) break;
+                c = chunk[j];
+              }
             }
+            stringBytes |= seen;
             if (j === n) {
               i = n;
               continue;
             }
             i = j;
             if (c === QUOTE) {
-              if (isKey) state = COLON;
-              else valueEnded(i + 1);
+              if (isKey) {
+                state = COLON;
+                keyEnded();
+              } else valueEnded(i + 1);
             } else if (c === BACKSLASH) state = ESCAPE;
             else fail("Control character in a string", base + i);
             break;
@@ -228,8 +268,13 @@ function jsonSplitter(
             if (b === 0x75) {
               state = HEX;
               hexLeft = 4;
-            } else if (ESCAPES.has(b)) state = STRING;
-            else fail("Invalid escape in a string", base + i);
+              compact = false;
+            } else if (ESCAPES.has(b)) {
+              state = STRING;
+              if (b === 0x2f) compact = false;
+              keyHash = (Math.imul(keyHash, 31) + b) | 0;
+              keyDigits = false;
+            } else fail("Invalid escape in a string", base + i);
             break;
           case HEX:
             if (!isHex(b)) fail("Invalid \\u escape in a string", base + i);
@@ -239,9 +284,13 @@ function jsonSplitter(
             const next = numberStep(numberState, b);
             if (next >= 0) {
               numberState = next;
+              numberText += String.fromCharCode(b);
               break;
             }
             if (!NUMBER_ENDS[numberState]) fail("Invalid number", base + i);
+            if (compact && String(Number(numberText)) !== numberText) {
+              compact = false;
+            }
             valueEnded(i);
             continue; // the byte after the number, read again
           }
@@ -250,7 +299,10 @@ function jsonSplitter(
             if (++literalAt === literal.length) valueEnded(i + 1);
             break;
           default:
-            if (isSpace(b)) break;
+            if (isSpace(b)) {
+              if (recordOffset >= 0) compact = false;
+              break;
+            }
             if (state === END) {
               fail("Unexpected data after the JSON value", base + i);
             }
@@ -258,8 +310,11 @@ function jsonSplitter(
               if (b === QUOTE) {
                 state = STRING;
                 isKey = true;
+                keyHash = 0;
+                keyDigits = true;
               } else if (b === CLOSE_OBJECT && justOpened) {
                 stack.pop();
+                keys.pop();
                 valueEnded(i + 1);
               } else fail("Expected a string key", base + i);
               break;
@@ -280,6 +335,7 @@ function jsonSplitter(
                 (b === CLOSE_OBJECT && top === OPEN_OBJECT)
               ) {
                 stack.pop();
+                if (b === CLOSE_OBJECT) keys.pop();
                 valueEnded(i + 1);
               } else {
                 fail(
@@ -316,12 +372,15 @@ function jsonSplitter(
             if (stack.length === recordDepth) {
               recordOffset = base + i;
               recordStart = i;
+              compact = true;
+              stringBytes = 0;
             }
             if (b === OPEN_ARRAY || b === OPEN_OBJECT) {
               if (stack.length === maxDepth) {
                 fail(`Nesting deeper than ${maxDepth}`, base + i);
               }
               stack.push(b);
+              if (b === OPEN_OBJECT) keys.push(undefined);
               state = b === OPEN_ARRAY ? VALUE : KEY;
               justOpened = true;
             } else if (b === QUOTE) {
@@ -329,6 +388,7 @@ function jsonSplitter(
               isKey = false;
             } else if (b === 0x2d || isDigit(b)) {
               state = NUMBER;
+              numberText = String.fromCharCode(b);
               numberState = b === 0x2d ? N_MINUS : b === 0x30 ? N_ZERO : N_INT;
             } else if (b in LITERALS) {
               state = LITERAL;

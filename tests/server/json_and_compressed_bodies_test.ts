@@ -6,6 +6,7 @@ import { BODY_ENCODINGS } from "../../src/server/content_decoding.ts";
 import { concat, lengthPrefixed } from "../support/bytes.ts";
 import {
   expectError,
+  fedBody,
   line,
   request,
   stored,
@@ -268,21 +269,23 @@ describe("compressed bodies", () => {
     });
   });
 
-  test("an unknown or stacked coding: 415 UnsupportedEncoding with Accept-Encoding, nothing read", async () => {
+  test("an unknown or stacked coding: 415 UnsupportedEncoding with Accept-Encoding, before the body is read", async () => {
     await withHandler({}, {}, async (handler, log) => {
       for (
         const coding of ["compress", "zstd", "gzip, gzip", "deflate, gzip"]
       ) {
-        const body = chunked(ndjsonBytes, 1000);
+        const body = fedBody(); // sends nothing until ended
         const answer = await handler(append(body.stream, {
           "content-encoding": coding,
+          "content-type": "application/x-ndjson",
         }));
         assert.equal(
           answer.headers.get("accept-encoding"),
           BODY_ENCODINGS.join(", "),
         );
         await expectError(answer, 415, "UnsupportedEncoding");
-        assert.ok(body.pulled() <= 1000, "the body was not read");
+        body.push("a\n");
+        body.end();
       }
       assert.deepEqual(stored(log, "q"), []);
     });

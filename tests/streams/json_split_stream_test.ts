@@ -173,6 +173,62 @@ describe("JsonSplitStream", () => {
     );
   });
 
+  test("texts already compact are kept as they are, others rewritten: numbers, keys, escapes", async () => {
+    const elements = [
+      '{"a":1,"a":2}', // a repeated key: JSON.parse keeps the last
+      '{"b":1,"1":2,"0":3}', // index-like keys come first
+      '{"007":1,"__proto__":2,"":3}',
+      '{"x":{"k":1},"y":{"k":2}}', // the same key in two objects
+      '"a\\/b\\u00e9\\n\\"c"',
+      '"\\ud83d\\ude00 \\ud800"',
+      '"x\\/y \\" \\\\ \\n"', // an escaped slash is written /
+      "[0,-0,0.5,-0.50,1e3,1E-7,0.000001,0.0000001,123456789012345678]",
+      "[9007199254740993,1.7976931348623157e308,5e-324,2e400,100,-12.25]",
+    ];
+    const text = `[${elements.join(",")}]`;
+    assert.deepEqual(await records(text), expected(text));
+    for (let at = 0; at < text.length; at += 7) {
+      assert.deepEqual(await records(text, [at, at + 3]), expected(text));
+    }
+  });
+
+  test("numbers agree with JSON.stringify, compact or not", async () => {
+    const digits = (min: number) =>
+      fc.stringMatching(new RegExp(`^[0-9]{${min},18}$`));
+    const numberText = fc.tuple(
+      fc.constantFrom("", "-"),
+      fc.oneof(fc.constant("0"), digits(1).map((d) => "1" + d)),
+      fc.option(digits(1), { nil: undefined }),
+      fc.option(
+        fc.tuple(
+          fc.constantFrom("e", "E"),
+          fc.constantFrom("", "+", "-"),
+          digits(1),
+        ),
+        { nil: undefined },
+      ),
+    ).map(([sign, int, frac, exp]) =>
+      sign + int + (frac === undefined ? "" : "." + frac) +
+      (exp === undefined ? "" : exp.join(""))
+    );
+    const printed = fc.double().map((x) => String(x)).filter((t) =>
+      /^-?[0-9]/.test(t)
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.oneof(numberText, printed), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (numbers) => {
+          const text = `[${numbers.join(",")},{"n":[${numbers.join(",")}]}]`;
+          assert.deepEqual(await records(text), expected(text));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   test("a syntax error carries its byte offset", async () => {
     const cases: [string, number, RegExp][] = [
       ['[{"a":1},]', 9, /Expected a value/],
