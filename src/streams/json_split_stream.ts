@@ -7,6 +7,16 @@
  */
 
 import { RecordTooLargeError } from "../errors.ts";
+import {
+  invalidUtf8At,
+  isDigit,
+  isHex,
+  isSpace,
+  numberCanEnd,
+  numberStart,
+  numberStep,
+  shapeOf,
+} from "./json_bytes.ts";
 
 /**
  * Raised (as the stream's error) by {@linkcode JsonSplitStream} when its
@@ -99,17 +109,6 @@ const NUMBER = 8;
 const LITERAL = 9;
 const END = 10; // after the top-level value: whitespace only
 
-// Where a number is: each state says what came last.
-const N_MINUS = 0;
-const N_ZERO = 1;
-const N_INT = 2;
-const N_DOT = 3;
-const N_FRAC = 4;
-const N_E = 5;
-const N_E_SIGN = 6;
-const N_EXP = 7;
-const NUMBER_ENDS = [false, true, true, false, true, false, false, true];
-
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const OPEN_ARRAY = 0x5b;
@@ -123,26 +122,6 @@ const LITERALS: Record<number, Uint8Array> = {
   0x6e: new TextEncoder().encode("null"),
 };
 
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
-}
-
-function isDigit(b: number): boolean {
-  return b >= 0x30 && b <= 0x39;
-}
-
-function isHex(b: number): boolean {
-  return isDigit(b) || (b >= 0x61 && b <= 0x66) || (b >= 0x41 && b <= 0x46);
-}
-
-/** What a value starting with byte `b` is, for the shape error. */
-function shapeOf(b: number): string {
-  if (b === QUOTE) return "a string";
-  if (b === 0x74 || b === 0x66) return "a boolean";
-  if (b === 0x6e) return "null";
-  return "a number";
-}
-
 /** The transformer of {@linkcode JsonSplitStream}. */
 function jsonSplitter(
   maxRecordBytes: number,
@@ -155,7 +134,7 @@ function jsonSplitter(
   let recordDepth = 0; // 1 for a top-level array, 0 for an object
   let justOpened = false; // right after `[` or `{`: its end may come
   let isKey = false; // the string read is an object key
-  let numberState = N_MINUS;
+  let numberState = numberStart(0x30);
   let literal: Uint8Array = LITERALS[0x74];
   let literalAt = 0;
   let hexLeft = 0;
@@ -287,7 +266,7 @@ function jsonSplitter(
               numberText += String.fromCharCode(b);
               break;
             }
-            if (!NUMBER_ENDS[numberState]) fail("Invalid number", base + i);
+            if (!numberCanEnd(numberState)) fail("Invalid number", base + i);
             if (compact && String(Number(numberText)) !== numberText) {
               compact = false;
             }
@@ -389,7 +368,7 @@ function jsonSplitter(
             } else if (b === 0x2d || isDigit(b)) {
               state = NUMBER;
               numberText = String.fromCharCode(b);
-              numberState = b === 0x2d ? N_MINUS : b === 0x30 ? N_ZERO : N_INT;
+              numberState = numberStart(b);
             } else if (b in LITERALS) {
               state = LITERAL;
               literal = LITERALS[b];
@@ -409,47 +388,6 @@ function jsonSplitter(
       fail("The JSON text ends inside a value", base);
     },
   };
-}
-
-/** The state after byte `b` in a number at `state`, or -1 if `b` ends it. */
-function numberStep(state: number, b: number): number {
-  const digit = isDigit(b);
-  switch (state) {
-    case N_MINUS:
-      return b === 0x30 ? N_ZERO : digit ? N_INT : -1;
-    case N_ZERO:
-    case N_INT:
-      if (digit && state === N_INT) return N_INT;
-      if (b === 0x2e) return N_DOT;
-      return b === 0x65 || b === 0x45 ? N_E : -1;
-    case N_DOT:
-      return digit ? N_FRAC : -1;
-    case N_FRAC:
-      if (digit) return N_FRAC;
-      return b === 0x65 || b === 0x45 ? N_E : -1;
-    case N_E:
-      return b === 0x2b || b === 0x2d ? N_E_SIGN : digit ? N_EXP : -1;
-    default: // N_E_SIGN, N_EXP
-      return digit ? N_EXP : -1;
-  }
-}
-
-/** The offset of the first byte of `bytes` that is not well-formed UTF-8. */
-function invalidUtf8At(bytes: Uint8Array): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  // Grow a prefix by whole sequences: the first that fails is the spot.
-  let i = 0;
-  while (i < bytes.length) {
-    const b = bytes[i];
-    const size = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
-    try {
-      decoder.decode(bytes.subarray(i, i + size));
-    } catch {
-      return i;
-    }
-    i += size;
-  }
-  return bytes.length;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
