@@ -103,6 +103,8 @@ export interface HttpResults {
   libraryCpu: Map<string, number[]>;
   /** Problems seen (non-2xx answers, …), one line each. */
   notes: string[];
+  /** Figures not measured again: the baseline tree refused the shape. */
+  refused: Set<string>;
   /** Where the servers came from. */
   trees?: ServerTrees;
 }
@@ -144,6 +146,7 @@ export async function httpSuite(
     figures: new Map(),
     libraryCpu: new Map(),
     notes: [],
+    refused: new Set(),
   };
   mkdirSync(config.tmp, { recursive: true });
   const work = mkdtempSync(`${config.tmp}/http-bench-`);
@@ -178,6 +181,7 @@ export async function httpSuite(
         if (results.unsupported.has(s.id)) continue;
         for (const c of contendersOf(s, config.baseline !== undefined)) {
           if (results.unsupported.has(s.id)) break;
+          if (results.refused.has(figureKey(s, c))) continue;
           let figure: HttpFigure | undefined;
           try {
             figure = await measure(
@@ -193,7 +197,8 @@ export async function httpSuite(
           } catch (error) {
             // A server that did not start or answer (a tree being edited):
             // said in the notes, the run goes on.
-            const message = String((error as Error)?.message ?? error);
+            const message = String((error as Error)?.message ?? error)
+              .replace(/\s+/g, " ");
             results.notes.push(
               `${s.id} ${CONTENDER_LABELS[c]}: ${message.slice(0, 400)}`,
             );
@@ -256,7 +261,10 @@ async function measure(
       : undefined;
     if (problem !== undefined) {
       if (c === "serve-base") {
-        results.notes.push(`${s.id} baseline tree: ${problem}`);
+        results.notes.push(
+          `${s.id} baseline tree: ${problem.replace(/\s+/g, " ")}`,
+        );
+        results.refused.add(figureKey(s, c));
         return undefined;
       }
       if (isProject(c) && s.body !== "ndjson") {
@@ -287,7 +295,7 @@ async function measure(
           CONTENDER_LABELS[c]
         }: ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts (status codes ${
           JSON.stringify(result.statusCodes)
-        }); stderr: ${server.stderr().slice(-300)}`,
+        }); stderr: ${server.stderr().slice(-300).replace(/\s+/g, " ")}`,
       );
     }
     const answered = result.ok2xx + result.non2xx;
