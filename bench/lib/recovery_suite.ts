@@ -146,7 +146,11 @@ export async function writeRecoveryLog(
  * until the end (so the memory is fresh, as the log's is on open). Returns
  * the bytes read.
  */
-function readAll(backend: Backend, log: RecoveryLog, retain: boolean): number {
+export function readAll(
+  backend: Backend,
+  log: Pick<RecoveryLog, "files">,
+  retain: boolean,
+): number {
   const reused = retain ? undefined : new Uint8Array(READ_CHUNK);
   const kept: Uint8Array[] = [];
   let total = 0;
