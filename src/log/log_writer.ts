@@ -16,6 +16,8 @@ import { onDiskBytes } from "./disk_usage.ts";
 import { DurationHistogram } from "./log_metrics.ts";
 import { SegmentCursor } from "./segment_cursor.ts";
 
+const EMPTY = new Uint8Array(0);
+
 /** Where the writer starts: the newest log file and the offset to write at. */
 export interface WriterStart {
   /** The file system. */
@@ -361,11 +363,18 @@ export class LogWriter {
 
   #writePending(): void {
     const bytes = this.#frames.take();
-    this.#written.advance(bytes.length, this.#roll, (offset, done, n) => {
-      const piece = n === bytes.length ? bytes : bytes.subarray(done, done + n);
-      writeFully(this.#file, piece, offset);
-    });
+    this.#writing = bytes;
+    this.#written.advance(bytes.length, this.#roll, this.#writePiece);
+    this.#writing = EMPTY;
   }
+
+  /** The bytes `#writePending` writes (no closure per write). */
+  #writing: Uint8Array = EMPTY;
+  readonly #writePiece = (offset: number, done: number, n: number): void => {
+    const bytes = this.#writing;
+    const piece = n === bytes.length ? bytes : bytes.subarray(done, done + n);
+    writeFully(this.#file, piece, offset);
+  };
 
   /** Makes file `number` the one written: fsyncs the full one, creates it. */
   readonly #roll = (number: number): void => {
