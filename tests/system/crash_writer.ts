@@ -335,6 +335,21 @@ export function spawnWriter(runtime: Runtime, args: string[]): WriterProcess {
   };
 }
 
+/** Whether `line` says that a consumer's ack resolved (`k 0 POSITION`). */
+function isResolvedAck(line: string): boolean {
+  return line.startsWith("k ");
+}
+
+/** Waits for `promise`, for 10 s at most. */
+async function waitOrTimeout(promise: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    promise,
+    new Promise((resolve) => timer = setTimeout(resolve, 10_000)),
+  ]);
+  clearTimeout(timer);
+}
+
 /** Kill statistics of no kill, to add to. */
 export function emptyKillStats(): KillStats {
   return {
@@ -502,6 +517,9 @@ export async function runKillIterations(
           `${label}: the writer ended before it was ready: ${child.stderr()}`,
         );
       }
+      // One kill in three waits for the consumer's first ack to resolve, so
+      // that acks are checked after kills however slow the machine is.
+      if (i % 3 === 0) await waitOrTimeout(child.waitFor(isResolvedAck));
       await tick(20 + random() * 60);
     }
     child.kill();
