@@ -61,6 +61,12 @@ export interface HttpBenchConfig {
    * compares the server before and after it.
    */
   baseline: string | undefined;
+  /**
+   * Only these contenders (`BENCH_HTTP_ONLY`, comma-separated ids: `serve`,
+   * `node-http`, `serve-base`, `null`, `write`, `write-fsync`,
+   * `sqlite-normal`, `sqlite-full`); all if unset.
+   */
+  only: Set<string> | undefined;
 }
 
 /** The configuration from the environment. */
@@ -76,6 +82,9 @@ export function httpBenchConfig(): HttpBenchConfig {
     node: env.BENCH_NODE ?? "node",
     project: env.BENCH_HTTP_PROJECT,
     baseline: env.BENCH_HTTP_BASELINE,
+    only: env.BENCH_HTTP_ONLY === undefined
+      ? undefined
+      : new Set(env.BENCH_HTTP_ONLY.split(",").map((id) => id.trim())),
   };
 }
 
@@ -182,6 +191,7 @@ export async function httpSuite(
         for (const c of contendersOf(s, config.baseline !== undefined)) {
           if (results.unsupported.has(s.id)) break;
           if (results.refused.has(figureKey(s, c))) continue;
+          if (config.only !== undefined && !config.only.has(c)) continue;
           let figure: HttpFigure | undefined;
           try {
             figure = await measure(
