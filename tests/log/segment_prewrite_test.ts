@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { MultiRecordLog, type PersistPolicy } from "../../mod.ts";
+import { LogFailedError } from "../../src/errors.ts";
 import { LogWriter } from "../../src/log/log_writer.ts";
 import { resolveOpenOptions } from "../../src/log/open_options.ts";
 import { prewriteBytes } from "../../src/log/persist_policy.ts";
@@ -256,6 +257,67 @@ describe("zeros written ahead of the data (policies that fsync)", () => {
       writes.length = 0;
       assert.ok(writer.diskUsedBytes >= dataEnd + MiB / 2 || i < 2);
     }
+    writer.close();
+  });
+
+  it("a failed fdatasync of the zeros fails the log: later commits reject", async () => {
+    const fs = new MemoryFileAdapter();
+    let zerosWritten = false;
+    let failedSyncs = 0;
+    const failing: FileAdapter = {
+      mkdir: (p) => fs.mkdir(p),
+      listFiles: (d) => fs.listFiles(d),
+      rename: (a, b) => fs.rename(a, b),
+      link: (a, b) => fs.link(a, b),
+      remove: (p) => fs.remove(p),
+      syncDir: (d) => fs.syncDir(d),
+      open(path, options): AdapterFile {
+        const file = fs.open(path, options);
+        return {
+          read: (b, o) => file.read(b, o),
+          write(bytes, offset) {
+            zerosWritten = bytes.length > 0 && bytes.every((b) => b === 0);
+            return file.write(bytes, offset);
+          },
+          truncate: (n) => file.truncate(n),
+          size: () => file.size(),
+          syncData() {
+            if (!zerosWritten) return file.syncData();
+            failedSyncs++;
+            return Promise.reject(new Error("EIO"));
+          },
+          syncDataSync: () => file.syncDataSync(),
+          close: () => file.close(),
+        };
+      },
+    };
+    failing.mkdir("/log");
+    const writer = new LogWriter({
+      adapter: failing,
+      dir: "/log",
+      files: new Map([[0, 8 * MiB]]),
+      file: createSegment(failing, "/log", 0, 8 * MiB),
+      offset: 0,
+      segmentBytes: 8 * MiB,
+      prewriteBytes: 256 * 1024,
+    });
+    const queue = utf8("q");
+    let resolved = 0;
+    let rejected: unknown;
+    for (let i = 0; i < 200 && rejected === undefined; i++) {
+      writer.addAppend(queue, i, [randomBytes(4000, i)]);
+      try {
+        await writer.commit(true);
+        resolved++;
+      } catch (error) {
+        rejected = error;
+      }
+    }
+    assert.equal(failedSyncs, 1);
+    assert.ok(resolved > 0);
+    assert.ok(rejected instanceof LogFailedError, String(rejected));
+    assert.ok(writer.failed instanceof LogFailedError);
+    await assert.rejects(writer.commit(true), LogFailedError);
     writer.close();
   });
 });
