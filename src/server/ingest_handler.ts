@@ -29,6 +29,7 @@ import {
   pathSegments,
 } from "./http_request.ts";
 import { jsonResponse } from "./http_response.ts";
+import { requestUrl } from "./request_url.ts";
 import { consumerRoute } from "./consumer_routes.ts";
 import { metricsRoute } from "./metrics_route.ts";
 import { recordsResponse } from "./records_response.ts";
@@ -80,6 +81,14 @@ export interface IngestHandlerOptions {
   signal?: AbortSignal;
   /** Called with unexpected errors (answered 500). Default `console.error`. */
   onError?: (error: unknown) => void;
+  /**
+   * Called with one line (no stack) per client fault: a body cut short or
+   * malformed (400 `BadBody`), too slow (408 `RequestTimeout`), a URL that
+   * cannot be read (400 `BadUrl`), and, under `serveIngest` on `node:http`,
+   * a request its parser refused. Default: the line on stderr
+   * (`console.warn`).
+   */
+  onClientFault?: (line: string) => void;
   /**
    * The status of JetStream forwarders running beside the server (`serve
    * --forward`): `GET /queues` answers it as `forwarders`.
@@ -142,9 +151,13 @@ export function createIngestHandler(
   const handler = async (request: Request): Promise<Response> => {
     pending++;
     try {
-      const response = await answer(server, request);
-      const template = routeTemplate(pathSegments(request));
-      server.http.answered(template, request.method, response.status);
+      const parts = pathSegments(request);
+      const response = await answer(server, request, parts);
+      server.http.answered(
+        routeTemplate(parts),
+        request.method,
+        response.status,
+      );
       return response;
     } finally {
       if (--pending === 0) { for (const wake of waiting.splice(0)) wake(); }
@@ -168,6 +181,7 @@ interface HandlerState extends AppendContext {
   options: IngestHandlerOptions;
   errors: { retryAfter: string; onError: (error: unknown) => void };
   checkToken: ((request: Request) => void) | undefined;
+  onClientFault: (line: string) => void;
   openReadStreams: number;
   http: HttpMetrics;
 }
@@ -199,6 +213,8 @@ function handlerState(
       retryAfter: String(options.retryAfterSeconds ?? 1),
       onError: options.onError ?? console.error,
     },
+    onClientFault: options.onClientFault ??
+      ((line) => console.warn(`mrecordlog: client fault: ${line}`)),
     checkToken: options.token === undefined
       ? undefined
       : bearerTokenCheck(options.token),
@@ -211,27 +227,52 @@ function handlerState(
 async function answer(
   server: HandlerState,
   request: Request,
+  parts: string[],
 ): Promise<Response> {
   try {
-    return await route(server, request);
+    return await route(server, request, parts);
   } catch (error) {
     const limit = limitOf(error);
     if (limit !== undefined) server.http.limited(limit);
+    if (error instanceof HttpError && CLIENT_FAULTS.includes(error.name)) {
+      server.onClientFault(
+        `${error.status} ${error.name}: ${error.message} (${request.method} /${
+          parts.join("/").slice(0, 200)
+        })`,
+      );
+    }
     return errorResponse(error, server.errors);
   }
 }
+
+/**
+ * The errors of a client at fault (a body cut short, malformed, or too
+ * slow; a URL that cannot be read), logged in one line each (see
+ * `onClientFault`); other client errors are ordinary answers.
+ */
+const CLIENT_FAULTS = ["BadBody", "RequestTimeout", "BadUrl"];
 
 /** Answers `request`, or raises the error to answer. */
 async function route(
   server: HandlerState,
   request: Request,
+  parts: string[],
 ): Promise<Response> {
   if (server.signal?.aborted) throw serverClosing();
+  if (request.method === "CONNECT") {
+    // Answered, then closed: a runtime would otherwise keep a CONNECT's
+    // connection open as a tunnel.
+    throw new HttpError(
+      405,
+      "MethodNotAllowed",
+      "CONNECT is not allowed here",
+      { headers: { connection: "close" } },
+    );
+  }
+  const url = requestUrl(request);
   const status = statusRoute(server.log, request, server.checkToken);
   if (status) return status;
   server.checkToken?.(request);
-  const parts = pathSegments(request);
-  const url = new URL(request.url);
   if (parts.length === 1 && parts[0] === "metrics") {
     return metricsRoute(server, request, url);
   }

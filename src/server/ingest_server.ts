@@ -13,7 +13,7 @@ import {
 } from "./ingest_handler.ts";
 import type { OpenOptions } from "../log/log_types.ts";
 import { MultiRecordLog } from "../log/multi_record_log.ts";
-import { listenOnNode } from "./node_listen.ts";
+import { type ConnectionBounds, listenOnNode } from "./node_listen.ts";
 
 /** Options of {@linkcode serveIngest}. */
 export interface ServeIngestOptions
@@ -36,7 +36,50 @@ export interface ServeIngestOptions
    * already answered), before it closes the log anyway. Default 2000 ms.
    */
   shutdownTimeoutMs?: number;
+  /**
+   * The HTTP server under the handler: `"native"` (`Deno.serve`,
+   * `Bun.serve`; the default under Deno and Bun: less CPU per request) or
+   * `"node"` (`node:http` through srvx; the default, and the only one, under
+   * Node.js): it has the header timeout, the idle timeout and the cap on
+   * connections on every runtime, and answers its parser's refusals in JSON.
+   * `Deno.serve` has none of these bounds; `Bun.serve` has its own header
+   * timeout (about 10 s) and `idleTimeoutMs`, no cap. See
+   * {@linkcode DEFAULT_SERVER}.
+   */
+  server?: "native" | "node";
+  /**
+   * How long a request's line and headers may take to arrive, in ms; the
+   * connection is then answered 408 and closed. Default 10,000. Not on
+   * `Bun.serve` (its own is about 10 s) nor `Deno.serve` (none).
+   */
+  headerTimeoutMs?: number;
+  /**
+   * How long a kept-alive connection may wait for its next request, in ms,
+   * before it is closed. Default 60,000. On `Bun.serve`, whole seconds up to
+   * 255, counting any connection that sends nothing (record streams send a
+   * keep-alive line at least every half of it); not on `Deno.serve`.
+   */
+  idleTimeoutMs?: number;
+  /**
+   * Connections open at once; connections past it are closed at once.
+   * Default 512. On `node:http` only.
+   */
+  maxConnections?: number;
 }
+
+/** The default header timeout of {@linkcode serveIngest}, in ms. */
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000;
+/** The default idle keep-alive timeout of {@linkcode serveIngest}, in ms. */
+export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
+/** The default cap on connections of {@linkcode serveIngest}. */
+export const DEFAULT_MAX_CONNECTIONS = 512;
+
+/**
+ * The HTTP server {@linkcode serveIngest} uses on this runtime by default:
+ * `"native"` under Deno and Bun, `"node"` under Node.js.
+ */
+export const DEFAULT_SERVER: "native" | "node" =
+  "Deno" in globalThis || "Bun" in globalThis ? "native" : "node";
 
 /** A running server, from {@linkcode serveIngest}. */
 export interface IngestServer {
@@ -77,6 +120,11 @@ interface BunGlobal {
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
 
+/** How {@linkcode listen} serves: the server, and its bounds. */
+interface ListenOptions extends ConnectionBounds {
+  server: "native" | "node";
+}
+
 /**
  * Opens the log in `dir` and serves it over HTTP with
  * {@linkcode createIngestHandler}, on `Deno.serve` under Deno, `Bun.serve`
@@ -94,14 +142,44 @@ export async function serveIngest(
   dir: string,
   options: ServeIngestOptions = {},
 ): Promise<IngestServer> {
+  const server = options.server ?? DEFAULT_SERVER;
+  if (server === "native" && !("Deno" in globalThis || "Bun" in globalThis)) {
+    throw new RangeError('server "native" needs Deno or Bun; use "node"');
+  }
+  const bounds: ListenOptions = {
+    server,
+    headerTimeoutMs: positive(
+      options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+      "headerTimeoutMs",
+    ),
+    idleTimeoutMs: positive(
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      "idleTimeoutMs",
+    ),
+    maxConnections: positive(
+      options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      "maxConnections",
+    ),
+    onClientFault: options.onClientFault ?? logClientFault,
+  };
+  // On Bun.serve, a record stream that sends nothing for the idle timeout
+  // is closed: it sends its keep-alive lines at least twice as often.
+  const keepAliveMs = server === "native" && "Bun" in globalThis
+    ? Math.min(options.keepAliveMs ?? 30_000, bunIdleSeconds(bounds) * 500)
+    : options.keepAliveMs;
   const log = await MultiRecordLog.open(dir, options.openOptions);
   const stop = new AbortController();
   const hostname = options.hostname ?? "127.0.0.1";
   let handler: IngestHandler;
   let listener: Listener;
   try {
-    handler = createIngestHandler(log, { ...options, signal: stop.signal });
-    listener = await listen(hostname, options.port ?? 7280, handler);
+    handler = createIngestHandler(log, {
+      ...options,
+      keepAliveMs,
+      onClientFault: bounds.onClientFault,
+      signal: stop.signal,
+    });
+    listener = await listen(hostname, options.port ?? 7280, handler, bounds);
   } catch (error) {
     await log.close();
     throw error;
@@ -154,20 +232,21 @@ interface Listener {
 const BUN_MAX_HEADER_BYTES = 256 * 1024;
 
 /**
- * Serves `handler` on `Deno.serve` under Deno, on `Bun.serve` under Bun, on
- * `node:http` through srvx under Node.js (`listenOnNode`).
+ * Serves `handler` on `node:http` through srvx (`listenOnNode`), or on
+ * `Deno.serve` under Deno and `Bun.serve` under Bun (`server: "native"`).
  */
 async function listen(
   hostname: string,
   port: number,
   handler: (request: Request) => Promise<Response>,
+  options: ListenOptions,
 ): Promise<Listener> {
+  if (options.server === "node") {
+    return await listenOnNode(hostname, port, handler, options);
+  }
   if ("Deno" in globalThis) {
     const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
     return { port: server.addr.port, stop: () => server.shutdown() };
-  }
-  if (!("Bun" in globalThis)) {
-    return await listenOnNode(hostname, port, handler);
   }
   // Bun reads its header limit, process-wide, from node:http.
   const { default: http } = await import("node:http");
@@ -177,7 +256,7 @@ async function listen(
   const server = (globalThis as unknown as { Bun: BunGlobal }).Bun.serve({
     hostname,
     port,
-    idleTimeout: 0, // record streams may stay idle while following
+    idleTimeout: bunIdleSeconds(options),
     maxRequestBodySize: Number.MAX_SAFE_INTEGER, // maxBodyBytes applies
     fetch: handler,
   });
@@ -187,6 +266,23 @@ async function listen(
       await server.stop(false);
     },
   };
+}
+
+/** `Bun.serve`'s `idleTimeout`: whole seconds, 1 to 255. */
+function bunIdleSeconds(bounds: ConnectionBounds): number {
+  return Math.max(1, Math.min(255, Math.round(bounds.idleTimeoutMs / 1000)));
+}
+
+function positive(value: number, name: string): number {
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}
+
+/** The default `onClientFault`: one line on stderr. */
+function logClientFault(line: string): void {
+  console.warn(`mrecordlog: client fault: ${line}`);
 }
 
 function delay(ms: number): Promise<void> {

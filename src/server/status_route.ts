@@ -8,6 +8,7 @@
 
 import { allowMethods, parseQuery, pathSegments } from "./http_request.ts";
 import { jsonResponse } from "./http_response.ts";
+import { requestUrl } from "./request_url.ts";
 import { statusJson } from "./status_json.ts";
 import { statusPageResponse } from "./status_page.ts";
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
@@ -27,7 +28,7 @@ export function statusRoute(
   }
   if (parts[0] === "status") checkToken?.(request);
   allowMethods(request, "GET");
-  parseQuery(new URL(request.url), []);
+  parseQuery(requestUrl(request), []);
   if (parts[0] === "") return statusPageResponse();
   return jsonResponse(200, statusJson(log), { "cache-control": "no-store" });
 }

@@ -101,7 +101,7 @@ describe("every error answer is JSON with a stable name", () => {
     assert.deepEqual(logged, [bug, "a string"]);
   });
 
-  test("a malformed chunked body: 400 BadBody JSON under Deno, nothing stored, nothing logged", async () => {
+  test("a malformed chunked body: 400 JSON (BadRequest from node:http's parser, BadBody from Deno.serve), nothing stored, nothing logged", async () => {
     const logged: unknown[] = [];
     await withServer({ onError: (e) => logged.push(e) }, async (server) => {
       await post(`${server.url}/queues/q`);
@@ -112,15 +112,14 @@ describe("every error answer is JSON with a stable name", () => {
       assert.ok(await waitFor(() => server.pendingRequests === 1));
       await connection.write("ZZZ\r\nxx\r\n0\r\n\r\n");
       const answer = await connection.closed;
-      if (!("Deno" in globalThis)) {
-        // Bun's and Node's HTTP parsers answer it themselves, before the
-        // handler can.
-        assert.match(answer, /^HTTP\/1\.1 400 /);
-      } else {
-        assert.match(answer, /^HTTP\/1\.1 400 /);
+      assert.match(answer, /^HTTP\/1\.1 400 /);
+      if (!("Bun" in globalThis)) {
+        // node:http (the default under Deno and Node) answers it in JSON
+        // (its clientError handler); Bun.serve's parser answers it itself,
+        // with an empty body, before the handler can.
         assert.match(
           answer,
-          /\r\n\r\n\{"error":"BadBody","message":"[^"]+"\}\n$/,
+          /\r\n\r\n\{"error":"(BadRequest|BadBody)","message":"[^"]+"\}\n$/,
         );
       }
       assert.ok(await waitFor(() => server.pendingRequests === 0));

@@ -108,6 +108,32 @@ on-delay-fsync[:MS], on-delay-flush[:MS], do-nothing`,
       help: `bytes a queue takes at once (default: 10 x --queue-rate,
 at least --max-body-bytes)`,
     },
+    {
+      name: "server",
+      value: "S",
+      help: `the HTTP server: native (Deno.serve, Bun.serve; the
+default under Deno and Bun) or node (node:http: the timeouts and
+--max-connections on every runtime; the only one under Node.js)`,
+    },
+    {
+      name: "header-timeout-ms",
+      value: "N",
+      help: `ms a request's headers may take, else 408 and closed
+(default 10000; with --server node; Bun.serve: its own, ~10 s)`,
+    },
+    {
+      name: "idle-timeout-ms",
+      value: "N",
+      help: `ms a kept-alive connection may wait for its next
+request (default 60000; --server node, or Bun.serve: whole
+seconds, at most 255; none on Deno.serve)`,
+    },
+    {
+      name: "max-connections",
+      value: "N",
+      help: `connections open at once; more are closed at once
+(default 512; with --server node)`,
+    },
     FORWARD_OPTION,
   ],
   takesLock: true,
@@ -148,7 +174,38 @@ function serveOptions(flags: Flags): ServeIngestOptions {
     maxRecordBytes: byteSizeFlag(flags, "max-record-bytes"),
     queueRate: queueRate(flags, maxBodyBytes),
     openOptions,
+    server: serverFlag(flags),
+    headerTimeoutMs: countFlag(flags, "header-timeout-ms"),
+    idleTimeoutMs: countFlag(flags, "idle-timeout-ms"),
+    maxConnections: countFlag(flags, "max-connections"),
   };
+}
+
+/** `--server native|node`, if given (native needs Deno or Bun). */
+function serverFlag(flags: Flags): "native" | "node" | undefined {
+  const server = stringFlag(flags, "server");
+  if (server === undefined || server === "node") return server;
+  if (server !== "native") {
+    throw new UsageError(
+      `--server must be native or node, got ${JSON.stringify(server)}`,
+    );
+  }
+  if (!("Deno" in globalThis || "Bun" in globalThis)) {
+    throw new UsageError("--server native needs Deno or Bun");
+  }
+  return server;
+}
+
+/** A flag holding a positive integer (ms, a count), if given. */
+function countFlag(flags: Flags, name: string): number | undefined {
+  const value = stringFlag(flags, name);
+  if (value === undefined) return undefined;
+  if (!/^[0-9]{1,15}$/.test(value) || Number(value) === 0) {
+    throw new UsageError(
+      `--${name} must be a positive integer, got ${JSON.stringify(value)}`,
+    );
+  }
+  return Number(value);
 }
 
 /** `--queue-rate B[/s]` and `--queue-burst B`, if given. */
