@@ -86,3 +86,8 @@ export {
   RecordBatchStream,
   type RecordBatchStreamOptions,
 } from "./src/streams/record_batch_stream.ts";
+export {
+  JsonSplitStream,
+  type JsonSplitStreamOptions,
+  MalformedJsonError,
+} from "./src/streams/json_split_stream.ts";

@@ -61,7 +61,7 @@ export interface JsonSplitStreamOptions {
  *
  * @example
  * ```ts
- * import { JsonSplitStream } from "./json_split_stream.ts";
+ * import { JsonSplitStream } from "@x/mrecordlog";
  *
  * const body = new Blob(['[{"a": 1}, {"b": [2, 3]}]']).stream();
  * const records: string[] = [];
