@@ -33,6 +33,8 @@ export interface ResolvedOpenOptions {
   readOnly: boolean;
   /** Where the queues' chunks come from (`prefaultChunks`). */
   allocator: ChunkAllocator;
+  /** Payload bytes kept in memory (`Infinity`: all). */
+  hotBytes: number;
 }
 
 /**
@@ -73,6 +75,20 @@ export function resolveOpenOptions(
   const strict = options.strict ?? false;
   const readOnly = checkBoolean(options.readOnly, "readOnly", false);
   const prefault = checkBoolean(options.prefaultChunks, "prefaultChunks", true);
+  const hotBytes = options.hotBytes ?? Infinity;
+  if (
+    typeof hotBytes !== "number" || !(hotBytes >= 0) ||
+    (hotBytes !== Infinity && !Number.isSafeInteger(hotBytes))
+  ) {
+    throw new RangeError(
+      `hotBytes must be a non-negative integer, got ${hotBytes}`,
+    );
+  }
+  if (hotBytes !== Infinity && segmentBytes > 2 ** 32) {
+    throw new RangeError(
+      `hotBytes needs segmentBytes of at most 4 GiB, got ${segmentBytes}`,
+    );
+  }
   return {
     persistPolicy,
     segmentBytes,
@@ -83,6 +99,7 @@ export function resolveOpenOptions(
     fileAdapter,
     readOnly,
     allocator: prefault ? sharedPrefaultingAllocator() : plainAllocator,
+    hotBytes,
   };
 }
 
