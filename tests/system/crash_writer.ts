@@ -165,10 +165,12 @@ async function write(
   action: "fsync" | "flush",
   epoch: number,
   seed: number,
+  hotBytes: number | undefined,
 ): Promise<void> {
   const log = await MultiRecordLog.open(dir, {
     persistPolicy: { kind: "always", action },
     segmentBytes: SEGMENT_BYTES,
+    hotBytes,
     onWarning: () => {},
   });
   const random = mulberry32(seed);
@@ -265,6 +267,8 @@ export interface KillOptions {
   deadline?: number;
   /** Which runtime writes in iteration `i` (default: the other one every 4th). */
   runtimeOf?: (i: number) => Runtime;
+  /** The `hotBytes` open option of the writer and of the checks. */
+  hotBytes?: number;
 }
 
 /** A child process running this script, from {@linkcode spawnWriter}. */
@@ -357,7 +361,7 @@ export function emptyKillStats(): KillStats {
 export async function runKillIterations(
   options: KillOptions,
 ): Promise<KillStats> {
-  const { dir, action } = options;
+  const { dir, action, hotBytes } = options;
   const random = mulberry32(options.seed);
   const runtimeOf = options.runtimeOf ??
     ((i: number) => (i % 4 === 3 ? otherRuntime() : currentRuntime()));
@@ -372,6 +376,7 @@ export async function runKillIterations(
   {
     const log = await MultiRecordLog.open(dir, {
       segmentBytes: SEGMENT_BYTES,
+      hotBytes,
     });
     for (const queue of QUEUES) {
       if (!log.queueExists(queue)) await log.createQueue(queue);
@@ -490,6 +495,7 @@ export async function runKillIterations(
       action,
       String(writerEpoch),
       String(Math.floor(random() * 2 ** 31)),
+      ...(hotBytes === undefined ? [] : [String(hotBytes)]),
     ]);
     // Mostly kill 20-80 ms into the writing; sometimes at any moment from
     // the spawn, which may be during open and recovery.
@@ -532,6 +538,7 @@ export async function runKillIterations(
     }
     const log = await MultiRecordLog.open(dir, {
       segmentBytes: SEGMENT_BYTES,
+      hotBytes,
       onWarning: () => {},
     });
     await verifyAndAppend(log, ++epoch, label);
@@ -550,6 +557,7 @@ if (isMain) {
       args[0] === "flush" ? "flush" : "fsync",
       Number(args[1]),
       Number(args[2]),
+      args[3] === undefined ? undefined : Number(args[3]),
     );
   } else if (mode === "try-open") {
     await tryOpen(dir);
