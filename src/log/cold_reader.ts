@@ -43,8 +43,9 @@ interface DecodedAppend {
 /**
  * Reads cold records back from the log files of `dir`: the record at a known
  * offset of a known file, in windows of {@linkcode COLD_READ_BYTES} read
- * with one positional read each (the last few kept), so that records read
- * in order cost one read per MiB. Every frame's checksum is verified; a
+ * with one positional read each (the last few kept, their buffers reused),
+ * so that records read in order cost one read per MiB. Payloads returned
+ * are copies: they never change. Every frame's checksum is verified; a
  * damaged or missing record raises `CorruptionError`, as damage found on
  * open with `strict` does, and is never returned. Reads are synchronous
  * (the file adapter's `read`).
@@ -189,7 +190,7 @@ export class ColdReader {
       if (!expected) fail(`unexpected frame type ${type}`);
       const payload = block.subarray(h + HEADER_SIZE, end);
       if (type === FrameType.Full) return payload.slice();
-      parts.push(payload); // windows are never reused: the view stays valid
+      parts.push(payload.slice()); // its window may be read over meanwhile
       total += length;
       if (type === FrameType.Last) return join(parts, total);
       at = blockStart + end;
@@ -207,8 +208,10 @@ export class ColdReader {
     if (index >= 0) {
       window = windows[index];
     } else {
-      window = this.#read(fileNumber, start);
-      if (windows.length >= CACHED_WINDOWS) windows.pop();
+      const reused = windows.length >= CACHED_WINDOWS
+        ? windows.pop()!.bytes.buffer
+        : new ArrayBuffer(COLD_READ_BYTES);
+      window = this.#read(fileNumber, start, new Uint8Array(reused));
       windows.unshift(window);
       index = 0;
     }
@@ -223,11 +226,11 @@ export class ColdReader {
     );
   }
 
-  #read(fileNumber: number, start: number): Window {
+  /** Reads the window at `start` of file `fileNumber` into `buffer`. */
+  #read(fileNumber: number, start: number, buffer: Uint8Array): Window {
     const path = `${this.#dir}/${segmentName(fileNumber)}`;
     const file = this.#adapter.open(path, { create: false, readOnly: true });
     try {
-      const buffer = new Uint8Array(COLD_READ_BYTES);
       const got = readFully(file, buffer, start);
       this.reads++;
       return { fileNumber, start, bytes: buffer.subarray(0, got) };
