@@ -17,7 +17,7 @@ const SLICE_MS = 2;
  * record.
  */
 export function rangeAsync(
-  records: Iterator<LogRecord, void, undefined>,
+  records: Iterator<LogRecord>,
   reader: ColdReader | undefined,
 ): AsyncIterableIterator<LogRecord> {
   let reads = reader?.reads ?? 0;
@@ -28,7 +28,7 @@ export function rangeAsync(
   return {
     next(): Promise<IteratorResult<LogRecord>> {
       if (done) return Promise.resolve(finished);
-      let next: IteratorResult<LogRecord, void>;
+      let next: IteratorResult<LogRecord>;
       try {
         next = records.next();
       } catch (error) {

@@ -88,6 +88,11 @@ describe("hotBytes: records that left memory", () => {
     assert.deepEqual(payloadsOf(log, "b"), b);
     await log.close();
 
+    // Read-only, as another process would: the same records.
+    log = await MultiRecordLog.open(DIR, options(fs, { readOnly: true }));
+    assert.deepEqual(payloadsOf(log, "a"), a);
+    await log.close();
+
     // Opened without the option: everything in memory, the same records.
     log = await MultiRecordLog.open(DIR, {
       ...options(fs),

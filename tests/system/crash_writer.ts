@@ -202,17 +202,22 @@ async function write(
   };
   await Promise.all([
     ...Array.from({ length: 12 }, task),
-    consume(log, random),
+    consume(log, random, hotBytes !== undefined),
   ]);
 }
 
-/** Reads `QUEUES[0]` through {@linkcode CONSUMER}, acking about half the records. */
+/**
+ * Reads `QUEUES[0]` through {@linkcode CONSUMER}, acking about half the
+ * records; with `tell`, says each record read.
+ */
 async function consume(
   log: MultiRecordLog,
   random: () => number,
+  tell: boolean,
 ): Promise<never> {
   const records = log.readable(QUEUES[0], { consumer: CONSUMER, follow: true });
   for await (const { position } of records) {
+    if (tell) say(`r 0 ${position}`);
     if (random() < 0.5) continue;
     say(`K 0 ${position}`);
     await log.ack(QUEUES[0], CONSUMER, position);
@@ -245,6 +250,8 @@ export interface KillStats {
   recordsAcknowledged: number;
   /** Acks of the consumer that resolved before a kill. */
   acksResolved: number;
+  /** Records the consumer read before a kill (counted with `hotBytes` only). */
+  consumerReads: number;
   /** Acknowledged records checked present after a kill (with repeats). */
   recordsChecked: number;
   /** Records read back and checked after a kill (with repeats). */
@@ -345,6 +352,7 @@ export function emptyKillStats(): KillStats {
     kills: 0,
     recordsAcknowledged: 0,
     acksResolved: 0,
+    consumerReads: 0,
     recordsChecked: 0,
     recordsRead: 0,
     killsByRuntime: { deno: 0, bun: 0, node: 0 },
@@ -531,6 +539,8 @@ export async function runKillIterations(
         truncatedUpTo[q] = Math.max(truncatedUpTo[q], Number(b));
       } else if (kind === "K") {
         consumerAcks.made = Math.max(consumerAcks.made, Number(b));
+      } else if (kind === "r") {
+        stats.consumerReads++;
       } else if (kind === "k") {
         consumerAcks.resolved = Math.max(consumerAcks.resolved, Number(b));
         stats.acksResolved++;
