@@ -163,6 +163,19 @@ describe("hotBytes: records that left memory", () => {
     await log.close();
   });
 
+  it("a record written after its part of the file was read is read fresh", async () => {
+    const fs = new MemoryFileAdapter();
+    const log = await MultiRecordLog.open(DIR, options(fs, { hotBytes: 0 }));
+    await log.createQueue("q");
+    for (let i = 0; i < 20; i++) {
+      await log.appendRecord("q", undefined, randomBytes(100 + i, i));
+      // Each read caches the 1 MiB window the next record lands in.
+      assert.deepEqual(log.lastRecord("q")?.payload, randomBytes(100 + i, i));
+    }
+    assert.equal(log.retainedBytes, 0);
+    await log.close();
+  });
+
   it("hotBytes is checked", async () => {
     const fs = new MemoryFileAdapter();
     for (const hotBytes of [-1, 1.5, Number.NaN, "1"]) {
