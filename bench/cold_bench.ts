@@ -9,7 +9,9 @@
  * 2. appends (64 records of 256 B per call, `always/flush`, one call per
  *    macrotask as requests arriving over the network would be) while a
  *    follower drains that backlog in the same process (`rangeAsync`, then
- *    `readable`), against the same appends alone;
+ *    `readable`, as fast as it can; then `readable` paced at 100 MiB/s, as
+ *    a follower sending the records to a 1 Gbit/s uplink would be), against
+ *    the same appends alone;
  * 3. the peak RSS of a fresh process opening the log with a 64 MiB hot
  *    budget, against the log's payload bytes.
  *
@@ -92,8 +94,13 @@ function plainRead(dir: string, bytes: number): number {
 type Reader = "readable" | "rangeAsync" | "range";
 
 /** Drains queue "q" (the log open with a 64 MiB hot budget); ms, open excluded. */
-async function drain(dir: string, how: Reader, records: number) {
-  const log = await MultiRecordLog.open(dir, { hotBytes: HOT });
+async function drain(
+  dir: string,
+  how: Reader,
+  records: number,
+  hotBytes: number | undefined = HOT,
+) {
+  const log = await MultiRecordLog.open(dir, { hotBytes });
   const started = performance.now();
   let count = 0;
   if (how === "range") {
@@ -109,10 +116,16 @@ async function drain(dir: string, how: Reader, records: number) {
 }
 
 /** Appends `bytes` to queue "w", with or without a follower draining "q"; ms. */
+/** Records a paced follower reads before it waits (1 MiB of payload). */
+const PACE_RECORDS = 4096;
+/** How long a paced follower takes per `PACE_RECORDS`: 100 MiB/s, as if sending them. */
+const PACE_MS = 10;
+
 async function appends(
   dir: string,
   bytes: number,
   follower: Reader | undefined,
+  paced = false,
 ) {
   const log = await MultiRecordLog.open(dir, {
     hotBytes: HOT,
@@ -126,9 +139,15 @@ async function appends(
       const it = follower === "readable"
         ? log.readable("q")
         : log.rangeAsync("q");
+      let since = performance.now();
       for await (const _ of it) {
         read++;
         if (stop) break;
+        if (paced && read % PACE_RECORDS === 0) {
+          const wait = PACE_MS - (performance.now() - since);
+          await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+          since = performance.now();
+        }
       }
     })()
     : Promise.resolve();
@@ -179,12 +198,30 @@ async function main(): Promise<void> {
         keep(how, await drain(dir, how, records));
         keep("plain", plainRead(dir, diskBytes));
       }
+      // For reference: the same reads with every record in memory.
+      keep(
+        "range, all in memory",
+        await drain(dir, "range", records, undefined),
+      );
+      keep(
+        "readable, all in memory",
+        await drain(dir, "readable", records, undefined),
+      );
+      keep("plain", plainRead(dir, diskBytes));
     }
     console.log(
       "\n| follower drains the cold backlog | speed vs plain reads | target |",
     );
     console.log("| --- | --- | --- |");
-    for (const how of ["readable", "rangeAsync", "range"]) {
+    for (
+      const how of [
+        "readable",
+        "rangeAsync",
+        "range",
+        "readable, all in memory",
+        "range, all in memory",
+      ]
+    ) {
       const ratio = best.plain / best[how];
       console.log(
         `| ${how} | ${(100 * ratio).toFixed(0)}% | ${
@@ -199,9 +236,15 @@ async function main(): Promise<void> {
     const times: Record<string, number> = {};
     const reads: Record<string, number> = {};
     for (let round = 0; round < 2; round++) {
-      for (const follower of [undefined, "rangeAsync", "readable"] as const) {
-        const k = follower ?? "alone";
-        const r = await appends(dir, appendBytes, follower);
+      for (
+        const [k, follower, paced] of [
+          ["alone", undefined, false],
+          ["rangeAsync", "rangeAsync", false],
+          ["readable", "readable", false],
+          ["readable, 100 MiB/s", "readable", true],
+        ] as const
+      ) {
+        const r = await appends(dir, appendBytes, follower, paced);
         times[k] = Math.min(times[k] ?? Infinity, r.ms);
         reads[k] = Math.max(reads[k] ?? 0, r.read);
       }
@@ -212,7 +255,7 @@ async function main(): Promise<void> {
       } MiB, follower draining cold records | records it read | append speed vs alone | target |`,
     );
     console.log("| --- | --- | --- | --- |");
-    for (const k of ["rangeAsync", "readable"]) {
+    for (const k of ["rangeAsync", "readable", "readable, 100 MiB/s"]) {
       const kept = times.alone / times[k];
       console.log(
         `| ${k} | ${reads[k]} | ${(100 * kept).toFixed(0)}% | >= 80%: ${
