@@ -221,10 +221,11 @@ export class MemQueue {
 
   /**
    * Makes the records of the first chunk cold (check `canEvict` first): its
-   * memory is released, their index offsets become payload lengths. Returns
+   * memory is released (handed to `recycle`, if given: only when no view of
+   * it was handed out), their index offsets become payload lengths. Returns
    * the payload bytes that left memory.
    */
-  evictFirstChunk(): number {
+  evictFirstChunk(recycle?: (bytes: Uint8Array) => void): number {
     const chunk = this.#chunks.shift()!;
     const index = this.#index;
     const from = this.#hotHead;
@@ -235,6 +236,7 @@ export class MemQueue {
       bytes += length;
     }
     this.#chunkBytesUsed -= chunk.used;
+    recycle?.(chunk.bytes);
     this.#coldRuns.add(chunk.fileNumber, from, chunk.lastRecord, bytes);
     this.#hotHead = chunk.lastRecord + 1;
     return bytes;

@@ -20,14 +20,26 @@ export class MemQueues {
   readonly #queues = new Map<string, MemQueue>();
   readonly #allocator: ChunkAllocator;
   readonly #cold: ColdStorage | undefined;
+  /**
+   * Chunks that left memory while the log was read back on open, before any
+   * view of them was handed out: the next chunks are taken from them, so
+   * that opening a log larger than memory does not leave its garbage
+   * collection a chunk per chunk read.
+   */
+  readonly #spare: Uint8Array[] = [];
   #retainedBytes = 0;
   /** The queue `appendRead` used last: the records of an AppendRecords go to one queue. */
   #lastRead: MemQueue | undefined;
 
   /** No queues yet; their chunks will come from `allocator`; see `cold` above. */
   constructor(allocator: ChunkAllocator, cold?: ColdStorage) {
-    this.#allocator = allocator;
     this.#cold = cold;
+    this.#allocator = cold === undefined ? allocator : {
+      chunkBytes: allocator.chunkBytes,
+      // A spare chunk is not zeroed: a queue only reads what it wrote.
+      allocate: (bytes) =>
+        takeSpare(this.#spare, bytes) ?? allocator.allocate(bytes),
+    };
   }
 
   /** Where cold records are read back from, if records can leave memory. */
@@ -181,9 +193,13 @@ export class MemQueues {
     }
   }
 
-  /** See `coolDown`; with `any`, records need not be visible. */
+  /**
+   * See `coolDown`; with `any` (records read back on open), records need not
+   * be visible, and the chunks freed are kept for the next ones.
+   */
   #coolDown(any: boolean): void {
     const limit = this.#cold!.hotBytes;
+    const recycle = any ? this.#recycle : undefined;
     while (this.#retainedBytes > limit) {
       let largest: MemQueue | undefined;
       for (const queue of this.#queues.values()) {
@@ -195,9 +211,13 @@ export class MemQueues {
         }
       }
       if (largest === undefined) return;
-      this.#retainedBytes -= largest.evictFirstChunk();
+      this.#retainedBytes -= largest.evictFirstChunk(recycle);
     }
   }
+
+  readonly #recycle = (bytes: Uint8Array): void => {
+    if (this.#spare.length < MAX_SPARE_CHUNKS) this.#spare.push(bytes);
+  };
 
   /**
    * Drops `queue`'s records at positions up to and including `position`
@@ -221,8 +241,12 @@ export class MemQueues {
     return queue;
   }
 
-  /** Makes every record held visible to readers (once read back from the log). */
+  /**
+   * Makes every record held visible to readers (once read back from the
+   * log): views of them may be handed out from now on.
+   */
   showAll(): void {
+    this.#spare.length = 0;
     for (const queue of this.#queues.values()) {
       queue.visibleNext = queue.nextPosition;
     }
@@ -280,6 +304,22 @@ export class MemQueues {
     this.#queues.set(name, queue);
     return queue;
   }
+}
+
+/** Spare chunks kept at most (see `MemQueues.#spare`). */
+const MAX_SPARE_CHUNKS = 16;
+
+/** Takes a chunk of `bytes` bytes out of `spare`, if there is one. */
+function takeSpare(spare: Uint8Array[], bytes: number): Uint8Array | undefined {
+  for (let i = spare.length - 1; i >= 0; i--) {
+    const chunk = spare[i];
+    if (chunk.length === bytes) {
+      spare[i] = spare[spare.length - 1];
+      spare.pop();
+      return chunk;
+    }
+  }
+  return undefined;
 }
 
 function compareNames(a: MemQueue, b: MemQueue): number {
