@@ -23,6 +23,8 @@ export interface ResolvedOpenOptions {
   memoryLimitBytes: number;
   /** Disk bytes past which appends reject (`Infinity` if none). */
   diskLimitBytes: number;
+  /** Payload bytes kept in memory (`Infinity`: all). */
+  hotBytes: number;
   /** Throw on damage found on open. */
   strict: boolean;
   /** Where warnings go. */
@@ -33,8 +35,6 @@ export interface ResolvedOpenOptions {
   readOnly: boolean;
   /** Where the queues' chunks come from (`prefaultChunks`). */
   allocator: ChunkAllocator;
-  /** Payload bytes kept in memory (`Infinity`: all). */
-  hotBytes: number;
 }
 
 /**
@@ -67,14 +67,6 @@ export function resolveOpenOptions(
     );
   }
   const diskLimitBytes = checkDiskLimit(options.diskLimitBytes, segmentBytes);
-  const onWarning = options.onWarning ?? console.warn;
-  if (typeof onWarning !== "function") {
-    throw new TypeError("onWarning must be a function");
-  }
-  const fileAdapter = options.fileAdapter ?? defaultFileAdapter();
-  const strict = options.strict ?? false;
-  const readOnly = checkBoolean(options.readOnly, "readOnly", false);
-  const prefault = checkBoolean(options.prefaultChunks, "prefaultChunks", true);
   const hotBytes = options.hotBytes ?? Infinity;
   if (
     typeof hotBytes !== "number" || !(hotBytes >= 0) ||
@@ -89,17 +81,25 @@ export function resolveOpenOptions(
       `hotBytes needs segmentBytes of at most 4 GiB, got ${segmentBytes}`,
     );
   }
+  const onWarning = options.onWarning ?? console.warn;
+  if (typeof onWarning !== "function") {
+    throw new TypeError("onWarning must be a function");
+  }
+  const fileAdapter = options.fileAdapter ?? defaultFileAdapter();
+  const strict = options.strict ?? false;
+  const readOnly = checkBoolean(options.readOnly, "readOnly", false);
+  const prefault = checkBoolean(options.prefaultChunks, "prefaultChunks", true);
   return {
     persistPolicy,
     segmentBytes,
     memoryLimitBytes,
     diskLimitBytes,
+    hotBytes,
     strict,
     onWarning,
     fileAdapter,
     readOnly,
     allocator: prefault ? sharedPrefaultingAllocator() : plainAllocator,
-    hotBytes,
   };
 }
 
