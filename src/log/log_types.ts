@@ -17,9 +17,23 @@ export interface OpenOptions {
   segmentBytes?: number;
   /**
    * Retained payload bytes past which `appendRecord(s)` rejects with
-   * `MemoryLimitError` (and stream sinks wait). Default: no limit.
+   * `MemoryLimitError` (and stream sinks wait): bytes held in memory, so
+   * with `hotBytes` only the records not yet written count. Default: no
+   * limit.
    */
   memoryLimitBytes?: number;
+  /**
+   * Payload bytes kept in memory, all queues together. Past it, the oldest
+   * records (of the queue holding the most) leave memory once written, and
+   * are read back from the log files, checksums verified, when `range`,
+   * `rangeAsync`, `readable` or a consumer reaches them; per record that
+   * left memory, 16 bytes of index stay. Opening reads the files once and
+   * keeps only the newest records in memory. For backlogs larger than
+   * memory (store and forward); reading old records then costs disk reads.
+   * `0` keeps only what is not yet written. Default: everything stays in
+   * memory, as in the Rust crate.
+   */
+  hotBytes?: number;
   /**
    * Bytes the log files may occupy on disk (see
    * `ResourceUsage.diskUsedBytes`) past which `appendRecord(s)` rejects with

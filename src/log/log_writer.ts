@@ -50,6 +50,8 @@ export interface WriterStart {
 export interface RecordPlacement {
   /** The log file the record starts in (its first frame). */
   fileNumber: number;
+  /** The offset of its first frame in that file. */
+  offset: number;
   /** The bytes it took in the log: frame headers, record and padding. */
   bytes: number;
 }
@@ -214,8 +216,11 @@ export class LogWriter {
     const padding = this.#frames.recordStart - before;
     this.#laidOut.advance(padding, this.#laidOutRoll);
     const fileNumber = this.#laidOut.nextByteFile;
+    const offset = fileNumber === this.#laidOut.fileNumber
+      ? this.#laidOut.offset
+      : 0;
     this.#laidOut.advance(bytes - padding, this.#laidOutRoll);
-    return { fileNumber, bytes };
+    return { fileNumber, offset, bytes };
   }
 
   /** Records are laid out past the end of a file: it is full on disk. */

@@ -170,7 +170,13 @@ export class LogWrites {
     const writer = this.writer;
     const placed = writer.addAppend(q.nameBytes, start, payloads);
     for (let i = 0; i < payloads.length; i++) {
-      this.#queues.append(q, start + i, payloads[i], placed.fileNumber);
+      this.#queues.append(
+        q,
+        start + i,
+        payloads[i],
+        placed.fileNumber,
+        placed.offset,
+      );
     }
     this.#wal.append += placed.bytes;
     q.recordsAppended += payloads.length;
@@ -208,6 +214,7 @@ export class LogWrites {
   /** Makes an append's records visible once persisted; its outcome. */
   #appended(q: MemQueue, last: number, walBytesWritten: number): AppendOutcome {
     if (q.visibleNext <= last) q.visibleNext = last + 1;
+    this.#queues.coolDown();
     this.#listeners.notify();
     return { lastPosition: last, walBytesWritten };
   }

@@ -1,23 +1,22 @@
 import type { ChunkAllocator } from "./chunk_allocator.ts";
+import type { ColdReader } from "./cold_reader.ts";
+import { ColdRuns } from "./cold_runs.ts";
 import type { QueueState } from "./queue_state.ts";
+import { RecordIndex } from "./record_index.ts";
 import { isStateQueueName } from "./state_queue_names.ts";
 
 import type { LogRecord } from "../log_record.ts";
 
 export type { LogRecord };
-
-/** Bytes of index kept per record: position (8) and payload offset (4). */
-export const RECORD_INDEX_BYTES = 12;
+export { RECORD_INDEX_BYTES } from "./record_index.ts";
 
 // Chunks grow from 64 KiB to the allocator's `chunkBytes` only (see
 // `DEFAULT_CHUNK_BYTES`: larger blocks come fresh from the OS).
 const FIRST_CHUNK_BYTES = 64 * 1024;
 /** Chunks for large payloads hold four of them, up to this size (or one). */
 const LARGE_CHUNK_BYTES = 8 * 1024 * 1024;
-/** Records per index page (a power of two); a page is dropped whole. */
-const PAGE_RECORDS = 4096;
-const PAGE_SHIFT = 12;
-const FIRST_PAGE_CAPACITY = 64;
+/** The smallest chunk of a queue whose records may leave memory. */
+const MIN_COLD_CHUNK_BYTES = 1024;
 
 interface Chunk {
   bytes: Uint8Array;
@@ -29,29 +28,33 @@ interface Chunk {
   fileNumber: number;
 }
 
-/** Index entries of up to `PAGE_RECORDS` consecutive records. */
-interface IndexPage {
-  positions: Float64Array;
-  offsets: Uint32Array;
+/** How a queue's records leave memory (the `hotBytes` open option). */
+export interface ColdStorage {
+  /** Payload bytes kept in memory, all user queues together. */
+  hotBytes: number;
+  /** Where cold records are read back from. */
+  reader: ColdReader;
 }
 
 /**
- * One queue's records in memory. Payloads are copied back to back into
- * chunks that are only ever appended to and dropped whole once every record
- * in them is truncated, so views handed to callers never change. A chunk
- * holds records of one log file only. The index keeps, per record, its
- * position and its payload's offset in its chunk (12 bytes), in pages of
- * `PAGE_RECORDS` records dropped whole by truncation (only the last page
- * grows, by doubling up to a full page); a payload ends where the next one
- * in its chunk starts.
+ * One queue's records. Payloads are copied back to back into chunks that
+ * are only ever appended to and dropped whole once every record in them is
+ * truncated, so views handed to callers never change. A chunk holds records
+ * of one log file only. The index keeps, per record, its position and its
+ * payload's offset in its chunk (see `RecordIndex`); a payload ends where
+ * the next one in its chunk starts.
+ *
+ * With `cold` (the `hotBytes` open option), the index also keeps each
+ * record's place in its log file, and the oldest chunks can leave memory
+ * (`evictFirstChunk`): their records become cold, their index offsets become
+ * payload lengths, and they are read back from the files when read.
  *
  * Records are numbered by an absolute index that only grows; truncation
- * moves `#head` forward.
+ * moves `#head` forward. Records from `#head` to `#hotHead` are cold, the
+ * rest are in chunks.
  *
  * Records are pushed before their write is committed; `visibleNext` bounds
  * what readers see (records at positions below it).
- *
- * Chunks come from the allocator given, and grow up to its `chunkBytes`.
  */
 export class MemQueue {
   /** The queue's name. */
@@ -71,21 +74,28 @@ export class MemQueue {
   /** Records appended since the log was opened (for `metrics()`). */
   recordsAppended = 0;
 
-  #pages: IndexPage[] = [];
-  #pageBase = 0; // absolute index of the first entry of #pages[0]
+  readonly #index: RecordIndex;
   #head = 0; // absolute index of the first record held
+  #hotHead = 0; // absolute index of the first record in memory
   #end = 0; // absolute index the next record gets
   #chunks: Chunk[] = [];
   #chunkBytesUsed = 0; // sum of the chunks' `used`
+  readonly #coldRuns = new ColdRuns();
   readonly #allocator: ChunkAllocator;
+  readonly #cold: ColdStorage | undefined;
+  readonly #maxChunkBytes: number;
   #nextChunkBytes: number;
 
-  /** A new empty queue whose next position is `nextPosition`; its chunks come from `allocator`. */
+  /**
+   * A new empty queue whose next position is `nextPosition`; its chunks come
+   * from `allocator`; with `cold`, its records can leave memory.
+   */
   constructor(
     name: string,
     nameBytes: Uint8Array,
     nextPosition: number,
     allocator: ChunkAllocator,
+    cold?: ColdStorage,
   ) {
     this.name = name;
     this.nameBytes = nameBytes;
@@ -93,7 +103,15 @@ export class MemQueue {
     this.visibleNext = nextPosition;
     this.internal = isStateQueueName(name);
     this.#allocator = allocator;
-    this.#nextChunkBytes = Math.min(FIRST_CHUNK_BYTES, allocator.chunkBytes);
+    this.#cold = this.internal ? undefined : cold;
+    this.#index = new RecordIndex(this.#cold !== undefined);
+    this.#maxChunkBytes = this.#cold === undefined
+      ? allocator.chunkBytes
+      : Math.min(
+        allocator.chunkBytes,
+        Math.max(MIN_COLD_CHUNK_BYTES, Math.floor(this.#cold.hotBytes / 8)),
+      );
+    this.#nextChunkBytes = Math.min(FIRST_CHUNK_BYTES, this.#maxChunkBytes);
   }
 
   /** Number of records held. */
@@ -101,32 +119,48 @@ export class MemQueue {
     return this.#end - this.#head;
   }
 
-  /** Sum of the retained payload lengths. */
+  /** Sum of the retained payload lengths, in memory or not. */
   get payloadBytes(): number {
-    return this.#end > this.#head
-      ? this.#chunkBytesUsed - this.#offset(this.#head)
+    return this.#coldRuns.bytes + this.hotBytes;
+  }
+
+  /** Sum of the payload lengths held in memory. */
+  get hotBytes(): number {
+    return this.#end > this.#hotHead
+      ? this.#chunkBytesUsed - this.#index.offset(this.#hotHead)
       : 0;
+  }
+
+  /** Bytes of index per record. */
+  get indexBytesPerRecord(): number {
+    return this.#index.bytesPerRecord;
   }
 
   /** Position of the first record held, if any. */
   get firstPosition(): number | undefined {
-    return this.#end > this.#head ? this.#position(this.#head) : undefined;
+    return this.#end > this.#head
+      ? this.#index.position(this.#head)
+      : undefined;
   }
 
   /** The file number the first held record was read from or written to. */
   get firstFileNumber(): number | undefined {
-    return this.#end > this.#head ? this.#chunks[0].fileNumber : undefined;
+    if (this.#end === this.#head) return undefined;
+    return this.#coldRuns.firstFileNumber ?? this.#chunks[0].fileNumber;
   }
 
-  /** Copies `payload` in as the record at `position` (at or past the next position). */
-  push(position: number, payload: Uint8Array, fileNumber: number): void {
+  /**
+   * Copies `payload` in as the record at `position` (at or past the next
+   * position), whose AppendRecords record starts at `frameOffset` in log
+   * file `fileNumber`.
+   */
+  push(
+    position: number,
+    payload: Uint8Array,
+    fileNumber: number,
+    frameOffset = 0,
+  ): void {
     const absolute = this.#end;
-    const rel = absolute - this.#pageBase;
-    const slot = rel & (PAGE_RECORDS - 1);
-    let page = this.#pages[rel >>> PAGE_SHIFT];
-    if (page === undefined || slot === page.positions.length) {
-      page = this.#growIndex(page);
-    }
     let chunk = this.#chunks[this.#chunks.length - 1];
     if (
       chunk === undefined || chunk.fileNumber !== fileNumber ||
@@ -135,8 +169,7 @@ export class MemQueue {
       chunk = this.#newChunk(absolute, payload.length, fileNumber);
     }
     chunk.bytes.set(payload, chunk.used);
-    page.positions[slot] = position;
-    page.offsets[slot] = chunk.used;
+    this.#index.add(absolute, position, chunk.used, frameOffset);
     chunk.used += payload.length;
     chunk.lastRecord = absolute;
     this.#chunkBytesUsed += payload.length;
@@ -152,22 +185,23 @@ export class MemQueue {
   truncate(position: number): number {
     const head = this.#firstAtOrAbove(position + 1);
     const dropped = head - this.#head;
-    this.#head = head;
     if (position + 1 >= this.nextPosition) this.nextPosition = position + 1;
     if (head === this.#end) {
-      this.#pages.length = 0;
-      this.#pageBase = head;
+      this.#head = this.#hotHead = head;
+      this.#index.clear(head);
       this.#chunks.length = 0;
       this.#chunkBytesUsed = 0;
+      this.#coldRuns.clear();
       return dropped;
     }
-    const pages = Math.floor((head - this.#pageBase) / PAGE_RECORDS);
-    if (pages > 0) {
-      this.#pages.splice(0, pages);
-      this.#pageBase += pages * PAGE_RECORDS;
-    }
+    this.#coldRuns.dropBefore(head, this.#index);
+    this.#head = head;
+    if (this.#hotHead < head) this.#hotHead = head;
+    this.#index.dropBefore(head);
     let chunks = 0;
-    while (this.#chunks[chunks].lastRecord < head) {
+    while (
+      chunks < this.#chunks.length && this.#chunks[chunks].lastRecord < head
+    ) {
       this.#chunkBytesUsed -= this.#chunks[chunks].used;
       chunks++;
     }
@@ -175,24 +209,90 @@ export class MemQueue {
     return dropped;
   }
 
-  /** Visible records from `from` to `to`, both inclusive; robust to truncation meanwhile. */
-  *range(from: number, to: number): Generator<LogRecord, void, undefined> {
-    let absolute = this.#firstAtOrAbove(from);
-    for (;;) {
-      if (this.deleted) return;
-      if (absolute < this.#head) absolute = this.#head;
-      if (absolute >= this.#end) return;
-      const position = this.#position(absolute);
-      if (position > to || position >= this.visibleNext) return;
-      yield { position, payload: this.#payload(absolute) };
-      absolute++;
+  /**
+   * Whether the first chunk can leave memory: every record in it is visible
+   * (written to its file), or `any`.
+   */
+  canEvict(any: boolean): boolean {
+    const chunk = this.#chunks[0];
+    return chunk !== undefined && this.#cold !== undefined &&
+      (any || this.#index.position(chunk.lastRecord) < this.visibleNext);
+  }
+
+  /**
+   * Makes the records of the first chunk cold (check `canEvict` first): its
+   * memory is released (handed to `recycle`, if given: only when no view of
+   * it was handed out), their index offsets become payload lengths. Returns
+   * the payload bytes that left memory.
+   */
+  evictFirstChunk(recycle?: (bytes: Uint8Array) => void): number {
+    const chunk = this.#chunks.shift()!;
+    const index = this.#index;
+    const from = this.#hotHead;
+    let bytes = 0;
+    for (let a = from; a <= chunk.lastRecord; a++) {
+      const length = this.#endOffset(a, chunk) - index.offset(a);
+      index.setOffset(a, length);
+      bytes += length;
     }
+    this.#chunkBytesUsed -= chunk.used;
+    recycle?.(chunk.bytes);
+    this.#coldRuns.add(chunk.fileNumber, from, chunk.lastRecord, bytes);
+    this.#hotHead = chunk.lastRecord + 1;
+    return bytes;
+  }
+
+  /**
+   * Visible records from `from` to `to`, both inclusive; robust to
+   * truncation meanwhile. Cold records are read from the log files
+   * (synchronously), and may raise `CorruptionError` (which ends the
+   * iteration). An iterator written by hand: a generator costs more per
+   * record.
+   */
+  range(from: number, to: number): IterableIterator<LogRecord> {
+    let absolute = this.#firstAtOrAbove(from);
+    let done = false;
+    const finished: IteratorResult<LogRecord> = {
+      done: true,
+      value: undefined,
+    };
+    const iterator: IterableIterator<LogRecord> = {
+      next: (): IteratorResult<LogRecord> => {
+        if (done || this.deleted) {
+          done = true;
+          return finished;
+        }
+        if (absolute < this.#head) absolute = this.#head;
+        const position = absolute < this.#end
+          ? this.#index.position(absolute)
+          : Infinity;
+        if (position > to || position >= this.visibleNext) {
+          done = true;
+          return finished;
+        }
+        let payload;
+        try {
+          payload = this.#payload(absolute);
+        } catch (error) {
+          done = true;
+          throw error;
+        }
+        absolute++;
+        return { done: false, value: { position, payload } };
+      },
+      return: (): IteratorResult<LogRecord> => {
+        done = true;
+        return finished;
+      },
+      [Symbol.iterator]: () => iterator,
+    };
+    return iterator;
   }
 
   /** The last visible record, if any. */
   lastVisible(): LogRecord | undefined {
     for (let a = this.#end - 1; a >= this.#head; a--) {
-      const position = this.#position(a);
+      const position = this.#index.position(a);
       if (position < this.visibleNext) {
         return { position, payload: this.#payload(a) };
       }
@@ -203,17 +303,18 @@ export class MemQueue {
   /** Number of visible records (those whose append resolved). */
   visibleLength(): number {
     let a = this.#end;
-    while (a > this.#head && this.#position(a - 1) >= this.visibleNext) a--;
+    while (a > this.#head && this.#index.position(a - 1) >= this.visibleNext) {
+      a--;
+    }
     return a - this.#head;
   }
 
   /** Number of visible records at positions at or above `position`. */
   visibleCountFrom(position: number): number {
-    let end = this.#end;
-    while (end > this.#head && this.#position(end - 1) >= this.visibleNext) {
-      end--;
-    }
-    return Math.max(0, end - this.#firstAtOrAbove(position));
+    return Math.max(
+      0,
+      this.#head + this.visibleLength() - this.#firstAtOrAbove(position),
+    );
   }
 
   /**
@@ -234,14 +335,19 @@ export class MemQueue {
       this.#end - 1,
       Math.max(byCount, this.#firstReaching(bytes)),
     );
-    return { last: this.#position(last), bytes: this.#bytesUpTo(last) };
+    return {
+      last: this.#index.position(last),
+      bytes: this.#bytesUpTo(last),
+    };
   }
 
   /** The absolute index of the first record whose prefix holds at least `bytes` bytes. */
   #firstReaching(bytes: number): number {
     if (bytes <= 0) return this.#head;
-    let before = 0; // bytes of the records held in the chunks before
-    const start = this.#offset(this.#head);
+    const cold = this.#coldRuns.firstReaching(bytes, this.#index);
+    if (cold !== undefined) return cold;
+    let before = this.#coldRuns.bytes; // bytes of the records before
+    const start = this.#hotStartOffset();
     for (let c = 0; c < this.#chunks.length; c++) {
       const chunk = this.#chunks[c];
       const from = c === 0 ? start : 0;
@@ -249,7 +355,7 @@ export class MemQueue {
         before += chunk.used - from;
         continue;
       }
-      let lo = Math.max(chunk.firstRecord, this.#head);
+      let lo = Math.max(chunk.firstRecord, this.#hotHead);
       let hi = chunk.lastRecord;
       while (lo < hi) {
         const mid = lo + Math.floor((hi - lo) / 2);
@@ -263,8 +369,11 @@ export class MemQueue {
 
   /** Payload bytes of the records from the first held to `last` (absolute). */
   #bytesUpTo(last: number): number {
-    let total = 0;
-    const start = this.#offset(this.#head);
+    if (last < this.#hotHead) {
+      return this.#coldRuns.bytesUpTo(last, this.#index);
+    }
+    let total = this.#coldRuns.bytes;
+    const start = this.#hotStartOffset();
     for (let c = 0; c < this.#chunks.length; c++) {
       const chunk = this.#chunks[c];
       const from = c === 0 ? start : 0;
@@ -276,31 +385,23 @@ export class MemQueue {
     return total;
   }
 
+  /** Where the first record in memory starts in the first chunk. */
+  #hotStartOffset(): number {
+    return this.#hotHead < this.#end ? this.#index.offset(this.#hotHead) : 0;
+  }
+
   /** Where the payload of record `absolute` ends in `chunk`, its chunk. */
   #endOffset(absolute: number, chunk: Chunk): number {
     return absolute < chunk.lastRecord
-      ? this.#offset(absolute + 1)
+      ? this.#index.offset(absolute + 1)
       : chunk.used;
   }
 
   /** Bytes allocated: payload chunks and index. */
   allocatedBytes(): number {
-    let total = 0;
-    for (const page of this.#pages) {
-      total += page.positions.length * RECORD_INDEX_BYTES;
-    }
+    let total = this.#index.allocatedBytes();
     for (const chunk of this.#chunks) total += chunk.bytes.length;
     return total;
-  }
-
-  #position(absolute: number): number {
-    const rel = absolute - this.#pageBase;
-    return this.#pages[rel >>> PAGE_SHIFT].positions[rel & (PAGE_RECORDS - 1)];
-  }
-
-  #offset(absolute: number): number {
-    const rel = absolute - this.#pageBase;
-    return this.#pages[rel >>> PAGE_SHIFT].offsets[rel & (PAGE_RECORDS - 1)];
   }
 
   /** The absolute index of the first record held at or above `position`. */
@@ -309,13 +410,14 @@ export class MemQueue {
     let hi = this.#end;
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      if (this.#position(mid) < position) lo = mid + 1;
+      if (this.#index.position(mid) < position) lo = mid + 1;
       else hi = mid;
     }
     return lo;
   }
 
   #payload(absolute: number): Uint8Array {
+    if (absolute < this.#hotHead) return this.#coldPayload(absolute);
     const chunks = this.#chunks;
     let lo = 0;
     let hi = chunks.length - 1;
@@ -325,38 +427,32 @@ export class MemQueue {
       else hi = mid - 1;
     }
     const chunk = chunks[lo];
-    const start = this.#offset(absolute);
-    const end = absolute < chunk.lastRecord
-      ? this.#offset(absolute + 1)
-      : chunk.used;
-    return chunk.bytes.subarray(start, end);
+    return chunk.bytes.subarray(
+      this.#index.offset(absolute),
+      this.#endOffset(absolute, chunk),
+    );
   }
 
-  /** Makes room for the next entry: grows the last page, or adds one. */
-  #growIndex(last: IndexPage | undefined): IndexPage {
-    const full = last === undefined || last.positions.length === PAGE_RECORDS;
-    const capacity = full ? FIRST_PAGE_CAPACITY : last.positions.length * 2;
-    const page = {
-      positions: new Float64Array(capacity),
-      offsets: new Uint32Array(capacity),
-    };
-    if (full) {
-      this.#pages.push(page);
-    } else {
-      page.positions.set(last.positions);
-      page.offsets.set(last.offsets);
-      this.#pages[this.#pages.length - 1] = page;
-    }
-    return page;
+  /** A cold record's payload, read from its log file. */
+  #coldPayload(absolute: number): Uint8Array {
+    return this.#cold!.reader.payload(
+      this.#coldRuns.fileOf(absolute),
+      this.#index.frame(absolute),
+      this.name,
+      this.#index.position(absolute),
+    );
   }
 
   #newChunk(absolute: number, bytes: number, fileNumber: number): Chunk {
     // Room for at least four payloads this large (so that at most a quarter
-    // is left unused), up to 8 MiB, or just this one if it is larger.
-    const size = Math.max(
-      this.#nextChunkBytes,
-      Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
-    );
+    // is left unused), up to 8 MiB, or just this one if it is larger; just
+    // this one if it may leave memory soon.
+    const size = this.#cold !== undefined
+      ? Math.max(this.#nextChunkBytes, bytes)
+      : Math.max(
+        this.#nextChunkBytes,
+        Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
+      );
     const chunk = {
       bytes: this.#allocator.allocate(size),
       used: 0,
@@ -366,7 +462,7 @@ export class MemQueue {
     };
     this.#nextChunkBytes = Math.min(
       this.#nextChunkBytes * 2,
-      this.#allocator.chunkBytes,
+      this.#maxChunkBytes,
     );
     this.#chunks.push(chunk);
     return chunk;

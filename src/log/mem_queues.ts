@@ -1,6 +1,6 @@
 import { PositionInPastError, QueueAlreadyExistsError } from "../errors.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
-import { MemQueue, RECORD_INDEX_BYTES } from "./mem_queue.ts";
+import { type ColdStorage, MemQueue } from "./mem_queue.ts";
 
 const encoder = new TextEncoder();
 
@@ -11,17 +11,40 @@ const encoder = new TextEncoder();
  * back (touch, append, truncate, delete), through the same methods, so that
  * a log reopened holds what it held. Every queue's chunks come from the
  * allocator given.
+ *
+ * With `cold` (the `hotBytes` open option), the payload bytes held in memory
+ * are bounded: past `cold.hotBytes`, the oldest chunks of the queue holding
+ * the most leave memory (see `MemQueue.evictFirstChunk`), once written.
  */
 export class MemQueues {
   readonly #queues = new Map<string, MemQueue>();
   readonly #allocator: ChunkAllocator;
+  readonly #cold: ColdStorage | undefined;
+  /**
+   * Chunks that left memory while the log was read back on open, before any
+   * view of them was handed out: the next chunks are taken from them, so
+   * that opening a log larger than memory does not leave its garbage
+   * collection a chunk per chunk read.
+   */
+  readonly #spare: Uint8Array[] = [];
   #retainedBytes = 0;
   /** The queue `appendRead` used last: the records of an AppendRecords go to one queue. */
   #lastRead: MemQueue | undefined;
 
-  /** No queues yet; their chunks will come from `allocator`. */
-  constructor(allocator: ChunkAllocator) {
-    this.#allocator = allocator;
+  /** No queues yet; their chunks will come from `allocator`; see `cold` above. */
+  constructor(allocator: ChunkAllocator, cold?: ColdStorage) {
+    this.#cold = cold;
+    this.#allocator = cold === undefined ? allocator : {
+      chunkBytes: allocator.chunkBytes,
+      // A spare chunk is not zeroed: a queue only reads what it wrote.
+      allocate: (bytes) =>
+        takeSpare(this.#spare, bytes) ?? allocator.allocate(bytes),
+    };
+  }
+
+  /** Where cold records are read back from, if records can leave memory. */
+  get cold(): ColdStorage | undefined {
+    return this.#cold;
   }
 
   /** Number of queues. */
@@ -29,7 +52,10 @@ export class MemQueues {
     return this.#queues.size;
   }
 
-  /** Payload bytes held, all user queues together (state queues not counted). */
+  /**
+   * Payload bytes held in memory, all user queues together (state queues not
+   * counted): all retained bytes, unless records left memory (`cold`).
+   */
   get retainedBytes(): number {
     return this.#retainedBytes;
   }
@@ -105,18 +131,20 @@ export class MemQueues {
   }
 
   /**
-   * Copies `payload` into `queue` as its record at `position`, stored as in
-   * log file `fileNumber`. Returns `false`, changing nothing, if `position` is
-   * below the queue's next position (an inconsistent record).
+   * Copies `payload` into `queue` as its record at `position`, stored in the
+   * AppendRecords record at `frameOffset` in log file `fileNumber`. Returns
+   * `false`, changing nothing, if `position` is below the queue's next
+   * position (an inconsistent record).
    */
   append(
     queue: MemQueue,
     position: number,
     payload: Uint8Array,
     fileNumber: number,
+    frameOffset = 0,
   ): boolean {
     if (position < queue.nextPosition) return false;
-    queue.push(position, payload, fileNumber);
+    queue.push(position, payload, fileNumber, frameOffset);
     if (!queue.internal) this.#retainedBytes += payload.length;
     return true;
   }
@@ -126,12 +154,15 @@ export class MemQueues {
    * `undefined` above 2^53): appended to queue `name`, created at `position`
    * if missing. Returns `false`, changing nothing, if the record is
    * inconsistent: a position above 2^53 - 1, or below the queue's next one.
+   * Records read back are on disk: past `cold.hotBytes`, the oldest leave
+   * memory at once.
    */
   appendRead(
     name: string,
     position: number | undefined,
     payload: Uint8Array,
     fileNumber: number,
+    frameOffset = 0,
   ): boolean {
     if (position === undefined || position > Number.MAX_SAFE_INTEGER) {
       return false;
@@ -142,17 +173,60 @@ export class MemQueues {
         this.#put(name, encoder.encode(name), position);
       this.#lastRead = queue;
     }
-    return this.append(queue, position, payload, fileNumber);
+    if (!this.append(queue, position, payload, fileNumber, frameOffset)) {
+      return false;
+    }
+    if (this.#retainedBytes > (this.#cold?.hotBytes ?? Infinity)) {
+      this.#coolDown(true);
+    }
+    return true;
   }
+
+  /**
+   * Past `cold.hotBytes`, makes the oldest records that are visible (written
+   * to the log) leave memory, until the bytes held fit again or no more can
+   * leave. Called once appends become visible.
+   */
+  coolDown(): void {
+    if (this.#retainedBytes > (this.#cold?.hotBytes ?? Infinity)) {
+      this.#coolDown(false);
+    }
+  }
+
+  /**
+   * See `coolDown`; with `any` (records read back on open), records need not
+   * be visible, and the chunks freed are kept for the next ones.
+   */
+  #coolDown(any: boolean): void {
+    const limit = this.#cold!.hotBytes;
+    const recycle = any ? this.#recycle : undefined;
+    while (this.#retainedBytes > limit) {
+      let largest: MemQueue | undefined;
+      for (const queue of this.#queues.values()) {
+        if (
+          queue.canEvict(any) &&
+          (largest === undefined || queue.hotBytes > largest.hotBytes)
+        ) {
+          largest = queue;
+        }
+      }
+      if (largest === undefined) return;
+      this.#retainedBytes -= largest.evictFirstChunk(recycle);
+    }
+  }
+
+  readonly #recycle = (bytes: Uint8Array): void => {
+    if (this.#spare.length < MAX_SPARE_CHUNKS) this.#spare.push(bytes);
+  };
 
   /**
    * Drops `queue`'s records at positions up to and including `position`
    * (see `MemQueue.truncate`); returns the number dropped.
    */
   truncate(queue: MemQueue, position: number): number {
-    const before = queue.payloadBytes;
+    const before = queue.hotBytes;
     const dropped = queue.truncate(position);
-    if (!queue.internal) this.#retainedBytes -= before - queue.payloadBytes;
+    if (!queue.internal) this.#retainedBytes -= before - queue.hotBytes;
     return dropped;
   }
 
@@ -163,12 +237,16 @@ export class MemQueues {
     if (queue === this.#lastRead) this.#lastRead = undefined;
     this.#queues.delete(name);
     queue.deleted = true;
-    if (!queue.internal) this.#retainedBytes -= queue.payloadBytes;
+    if (!queue.internal) this.#retainedBytes -= queue.hotBytes;
     return queue;
   }
 
-  /** Makes every record held visible to readers (once read back from the log). */
+  /**
+   * Makes every record held visible to readers (once read back from the
+   * log): views of them may be handed out from now on.
+   */
   showAll(): void {
+    this.#spare.length = 0;
     for (const queue of this.#queues.values()) {
       queue.visibleNext = queue.nextPosition;
     }
@@ -202,12 +280,12 @@ export class MemQueues {
     return [...this.#queues.values()].filter((queue) => queue.length === 0);
   }
 
-  /** Memory used by the queues (payloads and index) and allocated for them. */
+  /** Memory used by the queues (payloads in memory and index) and allocated for them. */
   memoryUsage(): { usedBytes: number; allocatedBytes: number } {
     let usedBytes = 0;
     let allocatedBytes = 0;
     for (const queue of this.#queues.values()) {
-      usedBytes += queue.payloadBytes + queue.length * RECORD_INDEX_BYTES;
+      usedBytes += queue.hotBytes + queue.length * queue.indexBytesPerRecord;
       allocatedBytes += queue.allocatedBytes();
     }
     return { usedBytes, allocatedBytes };
@@ -216,10 +294,32 @@ export class MemQueues {
   /** Puts an empty queue in place of any queue of that name. */
   #put(name: string, nameBytes: Uint8Array, next: number): MemQueue {
     this.delete(name);
-    const queue = new MemQueue(name, nameBytes, next, this.#allocator);
+    const queue = new MemQueue(
+      name,
+      nameBytes,
+      next,
+      this.#allocator,
+      this.#cold,
+    );
     this.#queues.set(name, queue);
     return queue;
   }
+}
+
+/** Spare chunks kept at most (see `MemQueues.#spare`). */
+const MAX_SPARE_CHUNKS = 16;
+
+/** Takes a chunk of `bytes` bytes out of `spare`, if there is one. */
+function takeSpare(spare: Uint8Array[], bytes: number): Uint8Array | undefined {
+  for (let i = spare.length - 1; i >= 0; i--) {
+    const chunk = spare[i];
+    if (chunk.length === bytes) {
+      spare[i] = spare[spare.length - 1];
+      spare.pop();
+      return chunk;
+    }
+  }
+  return undefined;
 }
 
 function compareNames(a: MemQueue, b: MemQueue): number {

@@ -47,6 +47,7 @@ import {
   resolveOpenOptions,
 } from "./open_options.ts";
 import { type PersistAction, validatePersistAction } from "./persist_policy.ts";
+import { rangeAsync } from "./range_async.ts";
 import type { RetentionLimits } from "./queue_state.ts";
 import { type RecoveryReport, recoveryWarnings } from "./recovery_report.ts";
 import { setRetentionLimits } from "./retention.ts";
@@ -62,7 +63,9 @@ export type { OpenOptions } from "./log_types.ts";
 /**
  * Many named queues multiplexed into one durable record log, byte-compatible
  * with Quickwit's `mrecordlog` 0.5. Each queue has its own positions; all
- * retained records are also held in memory, so reads never touch the disk.
+ * retained records are also held in memory, so reads never touch the disk,
+ * unless the `hotBytes` open option bounds that memory: then the older
+ * records are read back from the log files (see `rangeAsync`).
  *
  * @example
  * ```ts
@@ -250,8 +253,13 @@ export class MultiRecordLog {
 
   /**
    * The queue's records from `from` to `to` (both inclusive), in position
-   * order. Reads memory only; the iteration sees truncations made meanwhile
-   * (truncated records are skipped).
+   * order; the iteration sees truncations made meanwhile (truncated records
+   * are skipped). Reads memory only, unless the log was opened with
+   * `hotBytes`: records that left memory are then read from the log files,
+   * synchronously (1 MiB at a time, each record's checksums verified; a
+   * damaged record raises `CorruptionError` from the iteration). For long
+   * reads of such records, prefer {@linkcode MultiRecordLog.rangeAsync} or
+   * `readable`, which let other work run between the reads.
    */
   range(
     queue: string,
@@ -261,6 +269,29 @@ export class MultiRecordLog {
     const from = checkOptionalPosition(options.from, "from") ?? 0;
     const to = checkOptionalPosition(options.to, "to") ?? Infinity;
     return q.range(from, to);
+  }
+
+  /**
+   * The records of {@linkcode MultiRecordLog.range}, as an async iterator
+   * that hands the event loop back after each read of the log files (with
+   * `hotBytes`, records that left memory are read 1 MiB at a time), so that
+   * appends and other I/O go on while it reads a backlog from disk.
+   * Arguments are checked at once.
+   *
+   * @example Drain a backlog larger than memory
+   * ```ts ignore
+   * await using log = await MultiRecordLog.open("./data", { hotBytes: 64 << 20 });
+   * for await (const { position, payload } of log.rangeAsync("q", { from: 0 })) {
+   *   await send(position, payload);
+   * }
+   * ```
+   */
+  rangeAsync(
+    queue: string,
+    options: RangeOptions = {},
+  ): AsyncIterableIterator<LogRecord> {
+    const records = this.range(queue, options);
+    return rangeAsync(records, this.#queues.cold?.reader);
   }
 
   /**
@@ -537,7 +568,10 @@ export class MultiRecordLog {
     return this.#closed;
   }
 
-  /** Retained payload bytes, all queues together. */
+  /**
+   * Retained payload bytes held in memory, all queues together: all
+   * retained bytes unless the log was opened with `hotBytes`.
+   */
   get retainedBytes(): number {
     return this.#queues.retainedBytes;
   }
@@ -545,6 +579,14 @@ export class MultiRecordLog {
   /** The `memoryLimitBytes` given to `open` (`Infinity` if none). */
   get memoryLimitBytes(): number {
     return this.#memoryLimit;
+  }
+
+  /**
+   * The `hotBytes` given to `open`: payload bytes kept in memory (`Infinity`
+   * if none: all).
+   */
+  get hotBytes(): number {
+    return this.#queues.cold?.hotBytes ?? Infinity;
   }
 
   /** The `diskLimitBytes` given to `open` (`Infinity` if none). */

@@ -25,6 +25,8 @@ export interface ResolvedOpenOptions {
   memoryLimitBytes: number;
   /** Disk bytes past which appends reject (`Infinity` if none). */
   diskLimitBytes: number;
+  /** Payload bytes kept in memory (`Infinity`: all). */
+  hotBytes: number;
   /** Throw on damage found on open. */
   strict: boolean;
   /** Where warnings go. */
@@ -69,6 +71,20 @@ export function resolveOpenOptions(
     );
   }
   const diskLimitBytes = checkDiskLimit(options.diskLimitBytes, segmentBytes);
+  const hotBytes = options.hotBytes ?? Infinity;
+  if (
+    typeof hotBytes !== "number" || !(hotBytes >= 0) ||
+    (hotBytes !== Infinity && !Number.isSafeInteger(hotBytes))
+  ) {
+    throw new RangeError(
+      `hotBytes must be a non-negative integer, got ${hotBytes}`,
+    );
+  }
+  if (hotBytes !== Infinity && segmentBytes > 2 ** 32) {
+    throw new RangeError(
+      `hotBytes needs segmentBytes of at most 4 GiB, got ${segmentBytes}`,
+    );
+  }
   const onWarning = options.onWarning ?? console.warn;
   if (typeof onWarning !== "function") {
     throw new TypeError("onWarning must be a function");
@@ -87,6 +103,7 @@ export function resolveOpenOptions(
     segmentBytes,
     memoryLimitBytes,
     diskLimitBytes,
+    hotBytes,
     strict,
     onWarning,
     fileAdapter,

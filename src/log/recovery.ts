@@ -26,6 +26,7 @@ import {
   segmentName,
 } from "../storage/segment_file.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
+import { ColdReader } from "./cold_reader.ts";
 import { onDiskBytes } from "./disk_usage.ts";
 import { MemQueues } from "./mem_queues.ts";
 import { readRecords } from "./record_reader.ts";
@@ -41,6 +42,11 @@ export interface RecoveryOptions {
   strict: boolean;
   /** Where the queues' chunks come from. */
   allocator: ChunkAllocator;
+  /**
+   * Payload bytes kept in memory (the `hotBytes` open option); the older
+   * records are read back from the files when read. Default: all.
+   */
+  hotBytes?: number;
 }
 
 /** The state rebuilt from the log files. */
@@ -117,7 +123,7 @@ export function replay(
   const numbers = listSegmentNumbers(adapter, dir);
   if (numbers.length === 0) {
     return {
-      queues: new MemQueues(options.allocator),
+      queues: emptyQueues(adapter, dir, options),
       files: new Map([[0, segmentBytes]]),
       file: createSegment(adapter, dir, 0, segmentBytes),
       offset: 0,
@@ -205,7 +211,7 @@ export function readSnapshot(
     const numbers = listSegmentNumbers(adapter, dir);
     if (numbers.length === 0) {
       return {
-        queues: new MemQueues(options.allocator),
+        queues: emptyQueues(adapter, dir, options),
         files: new Map(),
         diskBytes: 0,
         report: emptyReport(),
@@ -251,14 +257,14 @@ function readAll(
   readOnly: boolean,
 ): ReadState {
   const builder = new RecoveryReportBuilder(options.strict, readOnly);
-  const queues = new MemQueues(options.allocator);
+  const queues = emptyQueues(adapter, dir, options);
   const toRead = openSegments(adapter, dir, numbers, readOnly);
   let end;
   try {
     end = readRecords(toRead, {
       record(record, bytes, fileNumber, offset) {
         builder.intact(fileNumber, offset);
-        return applyRecord(queues, record, bytes, fileNumber, builder);
+        return applyRecord(queues, record, bytes, fileNumber, offset, builder);
       },
       damage(fileNumber, offset, reason, malformed) {
         // A malformed record's frames are intact: damage before it is not
@@ -284,6 +290,21 @@ function readAll(
   };
 }
 
+/** No queues yet, for the log of `dir`: see `RecoveryOptions.hotBytes`. */
+function emptyQueues(
+  adapter: FileAdapter,
+  dir: string,
+  options: RecoveryOptions,
+): MemQueues {
+  const hotBytes = options.hotBytes ?? Infinity;
+  return new MemQueues(
+    options.allocator,
+    hotBytes === Infinity
+      ? undefined
+      : { hotBytes, reader: new ColdReader(adapter, dir) },
+  );
+}
+
 /**
  * Replays one record read back from the log (of file `fileNumber`) on
  * `queues`; inconsistent records are dropped and counted in `builder`.
@@ -295,6 +316,7 @@ function applyRecord(
   record: DecodedRecord,
   bytes: Uint8Array,
   fileNumber: number,
+  offset: number,
   builder: RecoveryReportBuilder,
 ): string | undefined {
   const { kind, position, queue: name } = record;
@@ -303,7 +325,7 @@ function applyRecord(
   } else if (kind === RecordKind.AppendRecords) {
     return forEachAppendItem(bytes, record.bodyOffset, (at, start, length) => {
       const payload = bytes.subarray(start, start + length);
-      if (!queues.appendRead(name, at, payload, fileNumber)) {
+      if (!queues.appendRead(name, at, payload, fileNumber, offset)) {
         builder.dropped(name);
       }
     });

@@ -11,7 +11,10 @@
 export interface AdapterFile {
   /**
    * Reads into `buffer` from `offset`; returns the number of bytes read, 0 at
-   * the end of the file. May read fewer bytes than asked.
+   * the end of the file. May read fewer bytes than asked. With the log's
+   * `hotBytes` option, records that left memory are read back this way, in
+   * 1 MiB windows, through handles opened `readOnly`: a handle must see what
+   * other handles of the file wrote, synced or not.
    */
   read(buffer: Uint8Array, offset: number): number;
   /**

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { setImmediate } from "node:timers";
 import { checkOptionalPosition } from "../arguments.ts";
 import type { LogRecord } from "../log_record.ts";
 import type { QueueLog } from "./queue_log.ts";
@@ -30,6 +31,13 @@ export interface QueueReadableOptions {
 }
 
 const DEFAULT_HIGH_WATER_MARK = 16;
+/**
+ * The longest a stream read without pause keeps the event loop: a reader
+ * that takes records as fast as they come (from memory, or from the log
+ * files with `hotBytes`) lets timers and I/O, appends among them, run at
+ * least this often.
+ */
+const SLICE_MS = 2;
 
 /**
  * A `ReadableStream` of the records of `queue` of `log` from `options.from`
@@ -44,6 +52,9 @@ const DEFAULT_HIGH_WATER_MARK = 16;
  * already holds (at most `highWaterMark`) are still delivered after a
  * truncate; with `highWaterMark: 0` none is, as each record is taken from the
  * log for a waiting read.
+ *
+ * A reader that takes records without pause (from memory, or from the log
+ * files with `hotBytes`) still hands the event loop back every 2 ms.
  *
  * Without `follow`, the stream ends at the queue's last position when it was
  * created (or at `to`, if lower). With `follow: true` it waits at the end of
@@ -77,6 +88,7 @@ export function createQueueReadable(
 
   let cursor = from;
   let cancelled = false;
+  let sliceStart = performance.now();
   // Ends the wait for a change, if the stream is waiting.
   let wake: (() => void) | undefined;
 
@@ -92,6 +104,10 @@ export function createQueueReadable(
 
   return new ReadableStream<LogRecord>({
     async pull(controller): Promise<void> {
+      if (performance.now() - sliceStart >= SLICE_MS) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = performance.now();
+      }
       while (!cancelled) {
         if (cursor > to || !isCurrent()) {
           controller.close();

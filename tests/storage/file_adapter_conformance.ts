@@ -161,6 +161,40 @@ function defineOpenTests(each: (title: string, run: Case) => void): void {
 }
 
 function defineReadWriteTests(each: (title: string, run: Case) => void): void {
+  each(
+    "a read-only handle reads at any offset what another wrote, unsynced (cold reads)",
+    (fs, dir) => {
+      const path = `${dir}/wal`;
+      const writer = fs.open(path, { create: true });
+      writer.truncate(3 * 1024 * 1024); // preallocated, as log files are
+      const early = fs.open(path, { create: false, readOnly: true });
+      const data = new Uint8Array(70_000);
+      for (let i = 0; i < data.length; i++) data[i] = (i * 7 + 1) & 0xff;
+      const at = 2 * 1024 * 1024 + 1000;
+      writeFully(writer, data, at);
+      for (
+        const reader of [
+          early,
+          fs.open(path, { create: false, readOnly: true }),
+        ]
+      ) {
+        const window = new Uint8Array(1024 * 1024);
+        // A window read from a multiple of its size, past the data and to the end.
+        assert.equal(readFully(reader, window, 2 * 1024 * 1024), window.length);
+        assert.deepEqual(window.subarray(1000, 1000 + data.length), data);
+        assert.equal(window[999], 0);
+        assert.equal(
+          readFully(reader, window, 3 * 1024 * 1024 - 10),
+          10,
+          "short at the end",
+        );
+        assert.equal(reader.read(window, 3 * 1024 * 1024), 0);
+        reader.close();
+      }
+      writer.close();
+    },
+  );
+
   each("writes and reads at offsets; a gap reads as zeros", (fs, dir) => {
     const file = fs.open(`${dir}/b`, { create: true });
     assert.equal(file.write(bytes(1, 2, 3), 0), 3);

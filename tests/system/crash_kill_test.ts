@@ -61,3 +61,24 @@ test(
       assert.ok(stats.acksResolved > 0, JSON.stringify(stats));
     }, "mrecordlog-kill-"),
 );
+
+test(
+  "hotBytes 1 KiB: 12 SIGKILLs while the consumer reads records back from the files",
+  TIMEOUT,
+  () =>
+    withTempDir(async (dir) => {
+      const stats = await runKillIterations({
+        dir,
+        action: "flush",
+        seed: 4_117,
+        iterations: 12,
+        hotBytes: 1024,
+        runtimeOf: (i) => (i % 3 === 2 ? otherRuntime() : currentRuntime()),
+      });
+      assert.equal(stats.kills, 12);
+      assert.ok(stats.recordsAcknowledged > 12 * 5, JSON.stringify(stats));
+      assert.ok(stats.recordsRead > 12 * 5, JSON.stringify(stats));
+      // The consumer read (acks may not resolve on a loaded machine).
+      assert.ok(stats.consumerReads > 0, JSON.stringify(stats));
+    }, "mrecordlog-kill-cold-"),
+);

@@ -165,10 +165,12 @@ async function write(
   action: "fsync" | "flush",
   epoch: number,
   seed: number,
+  hotBytes: number | undefined,
 ): Promise<void> {
   const log = await MultiRecordLog.open(dir, {
     persistPolicy: { kind: "always", action },
     segmentBytes: SEGMENT_BYTES,
+    hotBytes,
     onWarning: () => {},
   });
   const random = mulberry32(seed);
@@ -200,17 +202,22 @@ async function write(
   };
   await Promise.all([
     ...Array.from({ length: 12 }, task),
-    consume(log, random),
+    consume(log, random, hotBytes !== undefined),
   ]);
 }
 
-/** Reads `QUEUES[0]` through {@linkcode CONSUMER}, acking about half the records. */
+/**
+ * Reads `QUEUES[0]` through {@linkcode CONSUMER}, acking about half the
+ * records; with `tell`, says each record read.
+ */
 async function consume(
   log: MultiRecordLog,
   random: () => number,
+  tell: boolean,
 ): Promise<never> {
   const records = log.readable(QUEUES[0], { consumer: CONSUMER, follow: true });
   for await (const { position } of records) {
+    if (tell) say(`r 0 ${position}`);
     if (random() < 0.5) continue;
     say(`K 0 ${position}`);
     await log.ack(QUEUES[0], CONSUMER, position);
@@ -243,6 +250,8 @@ export interface KillStats {
   recordsAcknowledged: number;
   /** Acks of the consumer that resolved before a kill. */
   acksResolved: number;
+  /** Records the consumer read before a kill (counted with `hotBytes` only). */
+  consumerReads: number;
   /** Acknowledged records checked present after a kill (with repeats). */
   recordsChecked: number;
   /** Records read back and checked after a kill (with repeats). */
@@ -265,6 +274,8 @@ export interface KillOptions {
   deadline?: number;
   /** Which runtime writes in iteration `i` (default: the other one every 4th). */
   runtimeOf?: (i: number) => Runtime;
+  /** The `hotBytes` open option of the writer and of the checks. */
+  hotBytes?: number;
 }
 
 /** A child process running this script, from {@linkcode spawnWriter}. */
@@ -356,6 +367,7 @@ export function emptyKillStats(): KillStats {
     kills: 0,
     recordsAcknowledged: 0,
     acksResolved: 0,
+    consumerReads: 0,
     recordsChecked: 0,
     recordsRead: 0,
     killsByRuntime: { deno: 0, bun: 0, node: 0 },
@@ -372,7 +384,7 @@ export function emptyKillStats(): KillStats {
 export async function runKillIterations(
   options: KillOptions,
 ): Promise<KillStats> {
-  const { dir, action } = options;
+  const { dir, action, hotBytes } = options;
   const random = mulberry32(options.seed);
   const runtimeOf = options.runtimeOf ??
     ((i: number) => (i % 4 === 3 ? otherRuntime() : currentRuntime()));
@@ -387,6 +399,7 @@ export async function runKillIterations(
   {
     const log = await MultiRecordLog.open(dir, {
       segmentBytes: SEGMENT_BYTES,
+      hotBytes,
     });
     for (const queue of QUEUES) {
       if (!log.queueExists(queue)) await log.createQueue(queue);
@@ -505,6 +518,7 @@ export async function runKillIterations(
       action,
       String(writerEpoch),
       String(Math.floor(random() * 2 ** 31)),
+      ...(hotBytes === undefined ? [] : [String(hotBytes)]),
     ]);
     // Mostly kill 20-80 ms into the writing; sometimes at any moment from
     // the spawn, which may be during open and recovery.
@@ -543,6 +557,8 @@ export async function runKillIterations(
         truncatedUpTo[q] = Math.max(truncatedUpTo[q], Number(b));
       } else if (kind === "K") {
         consumerAcks.made = Math.max(consumerAcks.made, Number(b));
+      } else if (kind === "r") {
+        stats.consumerReads++;
       } else if (kind === "k") {
         consumerAcks.resolved = Math.max(consumerAcks.resolved, Number(b));
         stats.acksResolved++;
@@ -550,6 +566,7 @@ export async function runKillIterations(
     }
     const log = await MultiRecordLog.open(dir, {
       segmentBytes: SEGMENT_BYTES,
+      hotBytes,
       onWarning: () => {},
     });
     await verifyAndAppend(log, ++epoch, label);
@@ -568,6 +585,7 @@ if (isMain) {
       args[0] === "flush" ? "flush" : "fsync",
       Number(args[1]),
       Number(args[2]),
+      args[3] === undefined ? undefined : Number(args[3]),
     );
   } else if (mode === "try-open") {
     await tryOpen(dir);

@@ -54,6 +54,8 @@ interface Scenario {
   policy: PersistPolicy;
   segmentBytes: number;
   ops: Op[];
+  /** The `hotBytes` open option, if any. */
+  hotBytes?: number;
 }
 
 /** A payload's identity in model states: its length and CRC-32. */
@@ -361,6 +363,8 @@ interface Run {
   disk: PowerLossAdapter;
   /** The size of the log files. */
   segmentBytes: number;
+  /** The `hotBytes` open option, if any. */
+  hotBytes?: number;
 }
 
 async function execute(
@@ -378,11 +382,13 @@ async function execute(
     written,
     disk,
     segmentBytes: scenario.segmentBytes,
+    hotBytes: scenario.hotBytes,
   };
   const options = {
     fileAdapter: disk,
     persistPolicy: scenario.policy,
     segmentBytes: scenario.segmentBytes,
+    hotBytes: scenario.hotBytes,
     onWarning: () => {},
   };
   const fsyncs = scenario.policy.kind === "always" &&
@@ -531,6 +537,7 @@ async function recoverAndCheck(
   const options = {
     fileAdapter: after,
     segmentBytes: run.segmentBytes,
+    hotBytes: run.hotBytes,
     onWarning: () => {},
   };
   let log: MultiRecordLog;
@@ -612,8 +619,9 @@ async function exploreScenario(
   seed: number,
   length: number,
   total: Record<string, number>,
+  hotBytes?: number,
 ): Promise<Outcomes> {
-  const scenario = generate(seed, length);
+  const scenario = { ...generate(seed, length), hotBytes };
   // A run without power loss counts the steps.
   const full = await execute(scenario, Infinity, 0);
   assert.equal(full.disk.crashed, false);
@@ -678,6 +686,16 @@ describe("power loss at every step of random operation sequences", () => {
     assert.ok(total.create >= 20, JSON.stringify(total));
     assert.ok(total.syncDir >= 20, JSON.stringify(total));
   });
+});
+
+describe("power loss with a hot budget of 2 KiB: most records read from the files", () => {
+  for (const seed of [3, 5_003]) {
+    test(`seed ${seed}`, TIMEOUT, async () => {
+      const outcomes = await exploreScenario(seed, 60, {}, 2048);
+      assert.ok(outcomes.crashes > 60);
+      assert.equal(outcomes.recoveries, outcomes.crashes * 4);
+    });
+  }
 });
 
 describe("power loss at chosen moments", () => {

@@ -75,6 +75,12 @@ Sizes take a binary unit: 65536, 64KiB, 512MiB, 1GiB.`,
       help: "retained bytes past which appends answer 429",
     },
     {
+      name: "hot-bytes",
+      value: "B",
+      help: `payload bytes kept in memory; older records are read
+back from the log files (default: all in memory)`,
+    },
+    {
       name: "policy",
       value: "P",
       help: `always-fsync (default), always-flush,
@@ -164,6 +170,7 @@ function serveOptions(flags: Flags): ServeIngestOptions {
     persistPolicy,
     memoryLimitBytes: byteSizeFlag(flags, "memory-limit"),
     diskLimitBytes: byteSizeFlag(flags, "disk-limit"),
+    hotBytes: byteSizeFlag(flags, "hot-bytes"),
     onWarning: printWarning,
   };
   return {

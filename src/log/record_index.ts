@@ -1,0 +1,127 @@
+/**
+ * The index of a queue's records in memory: per record, its position, a
+ * 32-bit offset, and (for a queue whose records may leave memory) the offset
+ * in its log file of the record that holds it.
+ *
+ * @module
+ */
+
+/** Bytes of index kept per record: position (8) and payload offset (4). */
+export const RECORD_INDEX_BYTES = 12;
+/** Bytes per record with the file offsets too (the `hotBytes` open option). */
+export const COLD_RECORD_INDEX_BYTES = 16;
+
+/** Records per index page (a power of two); a page is dropped whole. */
+const PAGE_RECORDS = 4096;
+const PAGE_SHIFT = 12;
+const FIRST_PAGE_CAPACITY = 64;
+
+/** Index entries of up to `PAGE_RECORDS` consecutive records. */
+interface IndexPage {
+  positions: Float64Array;
+  offsets: Uint32Array;
+  frames: Uint32Array | undefined;
+}
+
+/**
+ * The entries of records numbered by an absolute index that only grows, in
+ * pages of `PAGE_RECORDS` records dropped whole once every record in them is
+ * dropped (only the last page grows, by doubling up to a full page).
+ */
+export class RecordIndex {
+  #pages: IndexPage[] = [];
+  #base = 0; // absolute index of the first entry of #pages[0]
+  readonly #withFrames: boolean;
+
+  /** An empty index; with `withFrames`, it keeps file offsets too. */
+  constructor(withFrames: boolean) {
+    this.#withFrames = withFrames;
+  }
+
+  /** Bytes of index per record. */
+  get bytesPerRecord(): number {
+    return this.#withFrames ? COLD_RECORD_INDEX_BYTES : RECORD_INDEX_BYTES;
+  }
+
+  /** Sets the entry of record `absolute`, the one after the last set. */
+  add(absolute: number, position: number, offset: number, frame: number): void {
+    const rel = absolute - this.#base;
+    const slot = rel & (PAGE_RECORDS - 1);
+    let page = this.#pages[rel >>> PAGE_SHIFT];
+    if (page === undefined || slot === page.positions.length) {
+      page = this.#grow(page);
+    }
+    page.positions[slot] = position;
+    page.offsets[slot] = offset;
+    if (page.frames) page.frames[slot] = frame;
+  }
+
+  /** The position of record `absolute`. */
+  position(absolute: number): number {
+    const rel = absolute - this.#base;
+    return this.#pages[rel >>> PAGE_SHIFT].positions[rel & (PAGE_RECORDS - 1)];
+  }
+
+  /** The offset of record `absolute`. */
+  offset(absolute: number): number {
+    const rel = absolute - this.#base;
+    return this.#pages[rel >>> PAGE_SHIFT].offsets[rel & (PAGE_RECORDS - 1)];
+  }
+
+  /** Replaces the offset of record `absolute`. */
+  setOffset(absolute: number, offset: number): void {
+    const rel = absolute - this.#base;
+    this.#pages[rel >>> PAGE_SHIFT].offsets[rel & (PAGE_RECORDS - 1)] = offset;
+  }
+
+  /** The file offset of record `absolute` (0 without `withFrames`). */
+  frame(absolute: number): number {
+    const rel = absolute - this.#base;
+    const frames = this.#pages[rel >>> PAGE_SHIFT].frames;
+    return frames ? frames[rel & (PAGE_RECORDS - 1)] : 0;
+  }
+
+  /** Drops the pages whose records are all before `head`. */
+  dropBefore(head: number): void {
+    const pages = Math.floor((head - this.#base) / PAGE_RECORDS);
+    if (pages > 0) {
+      this.#pages.splice(0, pages);
+      this.#base += pages * PAGE_RECORDS;
+    }
+  }
+
+  /** Drops every entry; the next one added is record `head`. */
+  clear(head: number): void {
+    this.#pages.length = 0;
+    this.#base = head;
+  }
+
+  /** Bytes allocated. */
+  allocatedBytes(): number {
+    let total = 0;
+    for (const page of this.#pages) {
+      total += page.positions.length * this.bytesPerRecord;
+    }
+    return total;
+  }
+
+  /** Makes room for the next entry: grows the last page, or adds one. */
+  #grow(last: IndexPage | undefined): IndexPage {
+    const full = last === undefined || last.positions.length === PAGE_RECORDS;
+    const capacity = full ? FIRST_PAGE_CAPACITY : last.positions.length * 2;
+    const page: IndexPage = {
+      positions: new Float64Array(capacity),
+      offsets: new Uint32Array(capacity),
+      frames: this.#withFrames ? new Uint32Array(capacity) : undefined,
+    };
+    if (full) {
+      this.#pages.push(page);
+    } else {
+      page.positions.set(last.positions);
+      page.offsets.set(last.offsets);
+      if (last.frames) page.frames!.set(last.frames);
+      this.#pages[this.#pages.length - 1] = page;
+    }
+    return page;
+  }
+}
