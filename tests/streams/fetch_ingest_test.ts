@@ -57,6 +57,12 @@ async function serve(bytes: Uint8Array): Promise<Server> {
       "127.0.0.1",
       0,
       () => Promise.resolve(handler()),
+      {
+        headerTimeoutMs: 10_000,
+        idleTimeoutMs: 60_000,
+        maxConnections: 16,
+        onClientFault: () => {},
+      },
     );
     return { url: `http://127.0.0.1:${listener.port}/`, close: listener.stop };
   }
