@@ -29,6 +29,11 @@ export class FrameWriter {
   #headers = new Int32Array(16);
   #headerCount = 0;
   #recordStart = 0;
+  // The last views handed out by `take` and checksummed by `endRecord`: a
+  // record appended alone is laid out at the same place each time, and a
+  // view costs 100 to 200 ns (Bun's `subarray`), a tenth of such an append.
+  #taken: Uint8Array = this.#buffer.subarray(0, 0);
+  #summed: Uint8Array = this.#buffer.subarray(0, 0);
 
   /** Starts at `blockOffset` bytes into a block. */
   constructor(blockOffset: number) {
@@ -144,12 +149,25 @@ export class FrameWriter {
     if (this.#frameLeft !== 0 || this.#recordLeft !== 0) {
       throw new Error("FrameWriter: record length does not match its bytes");
     }
+    const view = this.#view;
     for (let i = 0; i < this.#headerCount; i++) {
       const h = this.#headers[i];
-      const end = h + HEADER_SIZE + this.#view.getUint16(h + 4, true);
-      this.#view.setUint32(h, crc32(this.#buffer.subarray(h + 6, end)), true);
+      const length = 1 + view.getUint16(h + 4, true); // type byte and payload
+      view.setUint32(h, crc32(this.#frameView(h + 6, length)), true);
     }
     return this.#length - this.#recordStart;
+  }
+
+  /** A view of `length` bytes at `start` of the buffer, the last one if the same. */
+  #frameView(start: number, length: number): Uint8Array {
+    const last = this.#summed;
+    if (
+      last.byteOffset === start && last.length === length &&
+      last.buffer === this.#buffer.buffer
+    ) {
+      return last;
+    }
+    return this.#summed = new Uint8Array(this.#buffer.buffer, start, length);
   }
 
   /**
@@ -157,9 +175,13 @@ export class FrameWriter {
    * view shares the writer's buffer: consume it before the next record.
    */
   take(): Uint8Array {
-    const out = this.#buffer.subarray(0, this.#length);
+    const length = this.#length;
     this.#length = 0;
-    return out;
+    const last = this.#taken;
+    if (last.length === length && last.buffer === this.#buffer.buffer) {
+      return last;
+    }
+    return this.#taken = new Uint8Array(this.#buffer.buffer, 0, length);
   }
 
   #openFrame(first: boolean): void {
