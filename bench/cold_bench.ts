@@ -91,7 +91,38 @@ function plainRead(dir: string, bytes: number): number {
   return performance.now() - started;
 }
 
-type Reader = "readable" | "rangeAsync" | "range";
+type Reader =
+  | "readable"
+  | "rangeAsync"
+  | "range"
+  | "readable, batch"
+  | "rangeBatches";
+
+/** Reads queue "q" of `log` as `how` says; calls `each` with the records read so far, after each step. */
+async function follow(
+  log: MultiRecordLog,
+  how: Reader,
+  each: (count: number) => boolean | Promise<boolean>,
+): Promise<number> {
+  let count = 0;
+  if (how === "range") {
+    for (const _ of log.range("q")) if (await each(++count)) break;
+  } else if (how === "rangeBatches") {
+    for (const batch of log.rangeBatches("q")) {
+      count += batch.positions.length;
+      if (await each(count)) break;
+    }
+  } else if (how === "readable, batch") {
+    for await (const batch of log.readable("q", { batch: true })) {
+      count += batch.positions.length;
+      if (await each(count)) break;
+    }
+  } else {
+    const it = how === "readable" ? log.readable("q") : log.rangeAsync("q");
+    for await (const _ of it) if (await each(++count)) break;
+  }
+  return count;
+}
 
 /** Drains queue "q" (the log open with a 64 MiB hot budget); ms, open excluded. */
 async function drain(
@@ -102,13 +133,7 @@ async function drain(
 ) {
   const log = await MultiRecordLog.open(dir, { hotBytes });
   const started = performance.now();
-  let count = 0;
-  if (how === "range") {
-    for (const _ of log.range("q")) count++;
-  } else {
-    const it = how === "readable" ? log.readable("q") : log.rangeAsync("q");
-    for await (const _ of it) count++;
-  }
+  const count = await follow(log, how, () => false);
   const ms = performance.now() - started;
   await log.close();
   if (count !== records) throw new Error(`${how} read ${count} of ${records}`);
@@ -124,33 +149,32 @@ const PACE_MS = 10;
 async function appends(
   dir: string,
   bytes: number,
+  hotBytes: number,
   follower: Reader | undefined,
   paced = false,
 ) {
   const log = await MultiRecordLog.open(dir, {
-    hotBytes: HOT,
+    hotBytes,
     persistPolicy: { kind: "always", action: "flush" },
   });
   if (!log.queueExists("w")) await log.createQueue("w");
   let stop = false;
   let read = 0;
+  let since = performance.now();
+  let paces = 0;
   const reading = follower
-    ? (async () => {
-      const it = follower === "readable"
-        ? log.readable("q")
-        : log.rangeAsync("q");
-      let since = performance.now();
-      for await (const _ of it) {
-        read++;
-        if (stop) break;
-        if (paced && read % PACE_RECORDS === 0) {
-          const wait = PACE_MS - (performance.now() - since);
-          await new Promise((r) => setTimeout(r, Math.max(0, wait)));
-          since = performance.now();
-        }
+    ? follow(log, follower, async (count) => {
+      read = count;
+      if (stop) return true;
+      if (paced && Math.floor(count / PACE_RECORDS) > paces) {
+        paces = Math.floor(count / PACE_RECORDS);
+        const wait = PACE_MS - (performance.now() - since);
+        await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+        since = performance.now();
       }
-    })()
-    : Promise.resolve();
+      return false;
+    })
+    : Promise.resolve(0);
   const started = performance.now();
   const calls = Math.ceil(bytes / (RECORD * BATCH));
   for (let i = 0; i < calls; i++) {
@@ -178,10 +202,17 @@ async function main(): Promise<void> {
     process.env.BENCH_COLD_BYTES,
     config.quick ? 64 * MiB : 1024 * MiB,
   );
+  // Drains and followers keep at most 1/8 of the backlog in memory (the
+  // issue's 4 GiB with 64 MiB keeps 1/64), so that most of it is cold.
+  const drainHot = Math.min(HOT, bytes / 8);
   const be = await backend();
   const dir = fs.mkdtempSync(`${config.tmpRoot}/mrecordlog-cold-`);
   try {
-    console.log(`# cold_bench: ${be.runtime}, ${bytes / MiB} MiB backlog`);
+    console.log(
+      `# cold_bench: ${be.runtime}, ${bytes / MiB} MiB backlog, ${
+        drainHot / MiB
+      } MiB hot while drained`,
+    );
     let t = performance.now();
     const { records, diskBytes } = await build(dir, bytes);
     console.log(
@@ -194,8 +225,16 @@ async function main(): Promise<void> {
     };
     for (let round = 0; round < 2; round++) {
       keep("plain", plainRead(dir, diskBytes));
-      for (const how of ["readable", "rangeAsync", "range"] as Reader[]) {
-        keep(how, await drain(dir, how, records));
+      for (
+        const how of [
+          "readable",
+          "rangeAsync",
+          "range",
+          "readable, batch",
+          "rangeBatches",
+        ] as Reader[]
+      ) {
+        keep(how, await drain(dir, how, records, drainHot));
         keep("plain", plainRead(dir, diskBytes));
       }
       // For reference: the same reads with every record in memory.
@@ -206,6 +245,10 @@ async function main(): Promise<void> {
       keep(
         "readable, all in memory",
         await drain(dir, "readable", records, undefined),
+      );
+      keep(
+        "readable, batch, all in memory",
+        await drain(dir, "readable, batch", records, undefined),
       );
       keep("plain", plainRead(dir, diskBytes));
     }
@@ -218,14 +261,17 @@ async function main(): Promise<void> {
         "readable",
         "rangeAsync",
         "range",
+        "readable, batch",
+        "rangeBatches",
         "readable, all in memory",
         "range, all in memory",
+        "readable, batch, all in memory",
       ]
     ) {
       const ratio = best.plain / best[how];
       console.log(
         `| ${how} | ${(100 * ratio).toFixed(0)}% | ${
-          how === "readable"
+          how === "readable" || how === "readable, batch"
             ? `>= 50%: ${ratio >= 0.5 ? "met" : "not met"}`
             : ""
         } |`,
@@ -242,9 +288,17 @@ async function main(): Promise<void> {
           ["rangeAsync", "rangeAsync", false],
           ["readable", "readable", false],
           ["readable, 100 MiB/s", "readable", true],
+          ["readable, batch", "readable, batch", false],
+          ["readable, batch, 100 MiB/s", "readable, batch", true],
         ] as const
       ) {
-        const r = await appends(dir, appendBytes, follower, paced);
+        const r = await appends(
+          dir,
+          appendBytes,
+          drainHot,
+          follower,
+          paced,
+        );
         times[k] = Math.min(times[k] ?? Infinity, r.ms);
         reads[k] = Math.max(reads[k] ?? 0, r.read);
       }
@@ -255,7 +309,15 @@ async function main(): Promise<void> {
       } MiB, follower draining cold records | records it read | append speed vs alone | target |`,
     );
     console.log("| --- | --- | --- | --- |");
-    for (const k of ["rangeAsync", "readable", "readable, 100 MiB/s"]) {
+    for (
+      const k of [
+        "rangeAsync",
+        "readable",
+        "readable, 100 MiB/s",
+        "readable, batch",
+        "readable, batch, 100 MiB/s",
+      ]
+    ) {
       const kept = times.alone / times[k];
       console.log(
         `| ${k} | ${reads[k]} | ${(100 * kept).toFixed(0)}% | >= 80%: ${

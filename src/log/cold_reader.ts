@@ -8,18 +8,22 @@
 import { crc32 } from "node:zlib";
 import { CorruptionError } from "../errors.ts";
 import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "../format/frame.ts";
-import {
-  decodeRecord,
-  forEachAppendItem,
-  RecordKind,
-} from "../format/record.ts";
 import { type FileAdapter, readFully } from "../storage/file_adapter.ts";
 import { segmentName } from "../storage/segment_file.ts";
+import {
+  type ColdRecords,
+  decodeColdRecords,
+  ItemArrays,
+  itemOf,
+} from "./cold_records.ts";
 
 /** Bytes read from a log file at once: 32 whole blocks, 1 MiB. */
 export const COLD_READ_BYTES = 32 * BLOCK_SIZE;
 /** Windows of `COLD_READ_BYTES` kept, the most recently used. */
 const CACHED_WINDOWS = 4;
+/** Bytes of the buffers records read are copied into, one after the other. */
+const ARENA_BYTES = 1024 * 1024;
+const utf8 = new TextEncoder();
 
 /** Bytes of a log file, read from `start` (a multiple of `COLD_READ_BYTES`). */
 interface Window {
@@ -27,25 +31,20 @@ interface Window {
   start: number;
   /** What the read gave: shorter than `COLD_READ_BYTES` at the file's end. */
   bytes: Uint8Array;
-}
-
-/** The items of the AppendRecords record read last. */
-interface DecodedAppend {
-  fileNumber: number;
-  offset: number;
-  queue: string;
-  bytes: Uint8Array;
-  positions: number[];
-  starts: number[];
-  lengths: number[];
+  /** Records made contiguous in `bytes` (or copied), by their offset. */
+  moved?: Map<number, Uint8Array>;
 }
 
 /**
  * Reads cold records back from the log files of `dir`: the record at a known
  * offset of a known file, in windows of {@linkcode COLD_READ_BYTES} read
- * with one positional read each (the last few kept, their buffers reused),
- * so that records read in order cost one read per MiB. Payloads returned
- * are copies: they never change. Every frame's checksum is verified; a
+ * with one positional read each (the last few kept), so that records read
+ * in order cost one read per MiB. Payloads returned never change: they are
+ * views of their window (a new buffer for each read, never read over), or,
+ * for the few records whose frames are in two windows, of a copy in a
+ * buffer of `ARENA_BYTES` shared with the next such records; there is no
+ * allocation per record. A payload kept keeps its window (1 MiB) in
+ * memory. Every frame's checksum is verified; a
  * damaged or missing record raises `CorruptionError`, as damage found on
  * open with `strict` does, and is never returned. Reads are synchronous
  * (the file adapter's `read`).
@@ -54,7 +53,12 @@ export class ColdReader {
   readonly #adapter: FileAdapter;
   readonly #dir: string;
   #windows: Window[] = [];
-  #last: DecodedAppend | undefined;
+  #last: ColdRecords | undefined;
+  readonly #items = new ItemArrays();
+  #arena = new Uint8Array(0);
+  #arenaUsed = 0;
+  #name = "";
+  #nameBytes = new Uint8Array(0);
   /** Windows read from the files so far. */
   reads = 0;
 
@@ -67,7 +71,7 @@ export class ColdReader {
   /**
    * The payload of the record at `position` of queue `queue`, in the
    * AppendRecords record whose first frame is at `offset` in log file
-   * `fileNumber`. The bytes are a view of a copy, never reused.
+   * `fileNumber`. The bytes never change (see the class).
    */
   payload(
     fileNumber: number,
@@ -75,6 +79,17 @@ export class ColdReader {
     queue: string,
     position: number,
   ): Uint8Array {
+    const record = this.records(fileNumber, offset, queue);
+    const i = itemOf(record, position);
+    const start = record.starts[i];
+    return record.bytes.subarray(start, start + record.lengths[i]);
+  }
+
+  /**
+   * The items of the AppendRecords record of queue `queue` whose first frame
+   * is at `offset` in log file `fileNumber` (the last one read is kept).
+   */
+  records(fileNumber: number, offset: number, queue: string): ColdRecords {
     let record = this.#last;
     if (
       record === undefined || record.offset !== offset ||
@@ -83,19 +98,7 @@ export class ColdReader {
       record = this.#decode(fileNumber, offset, queue);
       this.#last = record;
     }
-    let i = position - record.positions[0];
-    if (record.positions[i] !== position) {
-      i = record.positions.indexOf(position);
-    }
-    if (i < 0) {
-      throw new CorruptionError(
-        fileNumber,
-        offset,
-        `the record at position ${position} of queue "${queue}" is not in it`,
-      );
-    }
-    const start = record.starts[i];
-    return record.bytes.subarray(start, start + record.lengths[i]);
+    return record;
   }
 
   /** Forgets every window read (the files may have changed). */
@@ -104,32 +107,20 @@ export class ColdReader {
     this.#last = undefined;
   }
 
-  #decode(fileNumber: number, offset: number, queue: string): DecodedAppend {
-    const bytes = this.#recordBytes(fileNumber, offset);
-    const decoded = decodeRecord(bytes);
-    const fail = (reason: string): never => {
-      throw new CorruptionError(fileNumber, offset, reason);
-    };
-    if (typeof decoded === "string") return fail(decoded);
-    if (decoded.kind !== RecordKind.AppendRecords || decoded.queue !== queue) {
-      return fail(`expected records of queue "${queue}" there`);
+  #decode(fileNumber: number, offset: number, queue: string): ColdRecords {
+    if (queue !== this.#name) {
+      this.#name = queue;
+      this.#nameBytes = utf8.encode(queue);
     }
-    const record: DecodedAppend = {
+    const bytes = this.#recordBytes(fileNumber, offset);
+    return decodeColdRecords(
+      bytes,
       fileNumber,
       offset,
       queue,
-      bytes,
-      positions: [],
-      starts: [],
-      lengths: [],
-    };
-    const problem = forEachAppendItem(bytes, decoded.bodyOffset, (p, s, n) => {
-      record.positions.push(p ?? -1);
-      record.starts.push(s);
-      record.lengths.push(n);
-    });
-    if (problem !== undefined) return fail(problem);
-    return record;
+      this.#nameBytes,
+      this.#items,
+    );
   }
 
   /**
@@ -150,80 +141,133 @@ export class ColdReader {
 
   /**
    * A record's frames may go on in the next file (a file is filled to its
-   * end, whole blocks, before the next one is started).
+   * end, whole blocks, before the next one is started). A record in one
+   * frame is a view of its window; one in several frames of one window is
+   * made contiguous in it, its first frames' payloads moved up over the
+   * headers that follow (the window is never read over, and remembers the
+   * records moved so: their frames are no longer intact); one in several
+   * windows is copied to the arena.
    */
   #reassemble(startFile: number, offset: number): Uint8Array {
-    const parts: Uint8Array[] = [];
-    let total = 0;
     let fileNumber = startFile;
     let at = offset;
+    let first: Window | undefined; // the window of the first frame
+    let from = 0; // the record's bytes so far: first.bytes[from, to),
+    let to = 0; // or `total` bytes in the arena once `copied`
+    let copied = false;
+    let total = 0;
     for (;;) {
       const blockStart = at - (at % BLOCK_SIZE);
       if (blockStart + BLOCK_SIZE - at < HEADER_SIZE) {
         at = blockStart + BLOCK_SIZE; // zero padding up to the next block
         continue;
       }
-      const block = this.#block(fileNumber, blockStart);
-      const h = at - blockStart;
-      const fail = (reason: string): never => {
-        throw new CorruptionError(fileNumber, at, reason);
-      };
-      if (block.length < BLOCK_SIZE && parts.length > 0) {
+      const window = this.#window(fileNumber, blockStart);
+      if (first === undefined) {
+        const moved = window.moved?.get(offset);
+        if (moved !== undefined) return moved;
+      }
+      const bytes = window.bytes;
+      const base = blockStart - window.start;
+      const blockEnd = Math.min(base + BLOCK_SIZE, bytes.length);
+      if (blockEnd - base < BLOCK_SIZE && first !== undefined) {
         fileNumber++; // the record goes on at the start of the next file
         at = 0;
         continue;
       }
-      if (h + HEADER_SIZE > block.length) fail("the file ends in the record");
-      const view = new DataView(block.buffer, block.byteOffset);
-      const checksum = view.getUint32(h, true);
-      const length = view.getUint16(h + 4, true);
-      const type = block[h + 6];
+      const h = base + at - blockStart;
+      const fail = (reason: string): never => {
+        throw new CorruptionError(fileNumber, at, reason);
+      };
+      if (h + HEADER_SIZE > blockEnd) fail("the file ends in the record");
+      const checksum = (bytes[h] | (bytes[h + 1] << 8) | (bytes[h + 2] << 16) |
+        (bytes[h + 3] << 24)) >>> 0;
+      const length = bytes[h + 4] | (bytes[h + 5] << 8);
+      const type = bytes[h + 6];
       const end = h + HEADER_SIZE + length;
-      if (end > block.length) fail("frame length runs past the block");
-      if (crc32(block.subarray(h + 6, end)) !== checksum) {
+      if (end > blockEnd) fail("frame length runs past the block");
+      if (crc32(bytes.subarray(h + 6, end)) !== checksum) {
         fail("checksum mismatch");
       }
-      const first = parts.length === 0;
-      const expected = first
+      const expected = first === undefined
         ? type === FrameType.Full || type === FrameType.First
         : type === FrameType.Middle || type === FrameType.Last;
       if (!expected) fail(`unexpected frame type ${type}`);
-      const payload = block.subarray(h + HEADER_SIZE, end);
-      if (type === FrameType.Full) return payload.slice();
-      parts.push(payload.slice()); // its window may be read over meanwhile
-      total += length;
-      if (type === FrameType.Last) return join(parts, total);
-      at = blockStart + end;
+      const payload = h + HEADER_SIZE;
+      if (first === undefined) {
+        if (type === FrameType.Full) return bytes.subarray(payload, end);
+        first = window;
+        from = payload;
+        to = end;
+      } else if (!copied && window === first) {
+        bytes.copyWithin(from + payload - to, from, to);
+        from += payload - to;
+        to = end;
+      } else {
+        if (!copied) {
+          this.#copy(first.bytes, from, to - from, 0);
+          total = to - from;
+          copied = true;
+        }
+        this.#copy(bytes, payload, length, total);
+        total += length;
+      }
+      if (type === FrameType.Last) {
+        let record: Uint8Array;
+        if (copied) {
+          record = this.#arena.subarray(
+            this.#arenaUsed,
+            this.#arenaUsed + total,
+          );
+          this.#arenaUsed += total;
+        } else {
+          record = first.bytes.subarray(from, to);
+        }
+        (first.moved ??= new Map()).set(offset, record);
+        return record;
+      }
+      at = blockStart + end - base;
     }
   }
 
-  /** The block of file `fileNumber` at `blockStart` (shorter at the file's end). */
-  #block(fileNumber: number, blockStart: number): Uint8Array {
+  /**
+   * Copies `length` bytes of `block` from `from` to the arena, `done` bytes
+   * after its free space starts (the bytes of the record copied so far); a
+   * new arena (those bytes moved in) if it has no room.
+   */
+  #copy(block: Uint8Array, from: number, length: number, done: number): void {
+    const at = this.#arenaUsed + done;
+    if (at + length > this.#arena.length) {
+      const arena = new Uint8Array(Math.max(ARENA_BYTES, 2 * (done + length)));
+      arena.set(this.#arena.subarray(this.#arenaUsed, at));
+      this.#arena = arena;
+      this.#arenaUsed = 0;
+    }
+    this.#arena.set(
+      block.subarray(from, from + length),
+      this.#arenaUsed + done,
+    );
+  }
+
+  /** The window of file `fileNumber` that holds the block at `blockStart`. */
+  #window(fileNumber: number, blockStart: number): Window {
     const start = blockStart - (blockStart % COLD_READ_BYTES);
     const windows = this.#windows;
-    let index = windows.findIndex((w) =>
+    const index = windows.findIndex((w) =>
       w.start === start && w.fileNumber === fileNumber
     );
+    if (index === 0) return windows[0];
     let window: Window;
-    if (index >= 0) {
-      window = windows[index];
-    } else {
-      const reused = windows.length >= CACHED_WINDOWS
-        ? windows.pop()!.bytes.buffer
-        : new ArrayBuffer(COLD_READ_BYTES);
-      window = this.#read(fileNumber, start, new Uint8Array(reused));
-      windows.unshift(window);
-      index = 0;
-    }
     if (index > 0) {
+      window = windows[index];
       windows.splice(index, 1);
-      windows.unshift(window);
+    } else {
+      if (windows.length >= CACHED_WINDOWS) windows.pop();
+      // Never reused: records are handed out as views of it.
+      window = this.#read(fileNumber, start, new Uint8Array(COLD_READ_BYTES));
     }
-    const from = blockStart - start;
-    return window.bytes.subarray(
-      Math.min(from, window.bytes.length),
-      Math.min(from + BLOCK_SIZE, window.bytes.length),
-    );
+    windows.unshift(window);
+    return window;
   }
 
   /** Reads the window at `start` of file `fileNumber` into `buffer`. */
@@ -238,14 +282,4 @@ export class ColdReader {
       file.close();
     }
   }
-}
-
-function join(parts: Uint8Array[], total: number): Uint8Array {
-  const bytes = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
 }

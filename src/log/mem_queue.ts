@@ -1,11 +1,13 @@
 import type { ChunkAllocator } from "./chunk_allocator.ts";
 import type { ColdReader } from "./cold_reader.ts";
+import { itemOf } from "./cold_records.ts";
 import { ColdRuns } from "./cold_runs.ts";
 import type { QueueState } from "./queue_state.ts";
 import { RecordIndex } from "./record_index.ts";
 import { isStateQueueName } from "./state_queue_names.ts";
 
 import type { LogRecord } from "../log_record.ts";
+import type { LogRecordBatch } from "../log_record_batch.ts";
 
 export type { LogRecord };
 export { RECORD_INDEX_BYTES } from "./record_index.ts";
@@ -289,6 +291,56 @@ export class MemQueue {
     return iterator;
   }
 
+  /**
+   * The visible records from the first held at or above `from` up to `to`
+   * (inclusive), at most `max`, all from one place: one chunk of memory, or
+   * one AppendRecords record read back from the log files (synchronously;
+   * may raise `CorruptionError`). `undefined` if there is none.
+   */
+  batch(from: number, to: number, max: number): LogRecordBatch | undefined {
+    const first = this.#firstAtOrAbove(from);
+    const index = this.#index;
+    const below = Math.min(to + 1, this.visibleNext); // positions shown
+    if (this.deleted || first >= this.#end || index.position(first) >= below) {
+      return undefined;
+    }
+    if (first < this.#hotHead) {
+      const run = this.#cold!.reader.records(
+        this.#coldRuns.fileOf(first),
+        index.frame(first),
+        this.name,
+      );
+      const i = itemOf(run, index.position(first));
+      let j = i + 1;
+      const stop = Math.min(run.positions.length, i + max);
+      while (j < stop && run.positions[j] < below) j++;
+      return {
+        positions: run.positions.subarray(i, j),
+        bytes: run.bytes,
+        starts: run.starts.subarray(i, j),
+        lengths: run.lengths.subarray(i, j),
+      };
+    }
+    const chunk = this.#chunkOf(first);
+    let last = first;
+    const stop = Math.min(chunk.lastRecord, first + max - 1);
+    while (last < stop && index.position(last + 1) < below) last++;
+    const n = last - first + 1;
+    const positions = new Float64Array(n);
+    const starts = new Uint32Array(n);
+    const lengths = new Uint32Array(n);
+    for (let k = 0; k < n; k++) {
+      const start = index.offset(first + k);
+      positions[k] = index.position(first + k);
+      starts[k] = start;
+      lengths[k] = (k < n - 1 || last < chunk.lastRecord
+        ? index.offset(first + k + 1)
+        : chunk.used) - start;
+    }
+    const bytes = chunk.bytes.subarray(0, starts[n - 1] + lengths[n - 1]);
+    return { positions, bytes, starts, lengths };
+  }
+
   /** The last visible record, if any. */
   lastVisible(): LogRecord | undefined {
     for (let a = this.#end - 1; a >= this.#head; a--) {
@@ -418,6 +470,15 @@ export class MemQueue {
 
   #payload(absolute: number): Uint8Array {
     if (absolute < this.#hotHead) return this.#coldPayload(absolute);
+    const chunk = this.#chunkOf(absolute);
+    return chunk.bytes.subarray(
+      this.#index.offset(absolute),
+      this.#endOffset(absolute, chunk),
+    );
+  }
+
+  /** The chunk of record `absolute` (in memory). */
+  #chunkOf(absolute: number): Chunk {
     const chunks = this.#chunks;
     let lo = 0;
     let hi = chunks.length - 1;
@@ -426,11 +487,7 @@ export class MemQueue {
       if (chunks[mid].firstRecord <= absolute) lo = mid;
       else hi = mid - 1;
     }
-    const chunk = chunks[lo];
-    return chunk.bytes.subarray(
-      this.#index.offset(absolute),
-      this.#endOffset(absolute, chunk),
-    );
+    return chunks[lo];
   }
 
   /** A cold record's payload, read from its log file. */

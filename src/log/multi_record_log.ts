@@ -48,6 +48,8 @@ import {
 } from "./open_options.ts";
 import { type PersistAction, validatePersistAction } from "./persist_policy.ts";
 import { rangeAsync } from "./range_async.ts";
+import { rangeBatches } from "./range_batches.ts";
+import type { LogRecordBatch } from "../log_record_batch.ts";
 import type { RetentionLimits } from "./queue_state.ts";
 import { type RecoveryReport, recoveryWarnings } from "./recovery_report.ts";
 import { setRetentionLimits } from "./retention.ts";
@@ -295,6 +297,34 @@ export class MultiRecordLog {
   }
 
   /**
+   * The records of {@linkcode MultiRecordLog.range}, in batches
+   * (`LogRecordBatch`: positions, payload offsets and lengths in arrays, no
+   * object per record), the cheapest way to read many records: a batch holds
+   * the records of one chunk of memory, or of one append read back from the
+   * log files (the same synchronous reads as `range`), up to 4096. For long
+   * reads of records that left memory, prefer `readable(queue, { batch: true })`,
+   * which lets other work run between the reads.
+   *
+   * @example
+   * ```ts ignore
+   * for (const { positions, bytes, starts, lengths } of log.rangeBatches("q")) {
+   *   for (let i = 0; i < positions.length; i++) {
+   *     handle(positions[i], bytes.subarray(starts[i], starts[i] + lengths[i]));
+   *   }
+   * }
+   * ```
+   */
+  rangeBatches(
+    queue: string,
+    options: RangeOptions = {},
+  ): IterableIterator<LogRecordBatch> {
+    const q = this.#queue(queue);
+    const from = checkOptionalPosition(options.from, "from") ?? 0;
+    const to = checkOptionalPosition(options.to, "to") ?? Infinity;
+    return rangeBatches(q, from, to);
+  }
+
+  /**
    * A `WritableStream` into the queue: each `Uint8Array` chunk is one record,
    * an array chunk one atomic batch. `write()` resolves once the record is
    * persisted as the policy says; at the memory limit it waits for room.
@@ -338,8 +368,31 @@ export class MultiRecordLog {
    */
   readable(
     queue: string,
+    options?: LogReadableOptions & { batch?: false },
+  ): ReadableStream<LogRecord>;
+  /**
+   * The same stream with `batch: true`: its chunks are `LogRecordBatch`es
+   * (see {@linkcode MultiRecordLog.rangeBatches}), the fast way to drain a
+   * queue, from memory or from the log files.
+   *
+   * @example Drain a backlog larger than memory
+   * ```ts ignore
+   * for await (const batch of log.readable("q", { batch: true })) {
+   *   for (let i = 0; i < batch.positions.length; i++) {
+   *     send(batch.bytes.subarray(batch.starts[i], batch.starts[i] + batch.lengths[i]));
+   *   }
+   * }
+   * ```
+   */
+  readable(
+    queue: string,
+    options: LogReadableOptions & { batch: true },
+  ): ReadableStream<LogRecordBatch>;
+  /** The implementation of the overloads above. */
+  readable(
+    queue: string,
     options?: LogReadableOptions,
-  ): ReadableStream<LogRecord> {
+  ): ReadableStream<LogRecord> | ReadableStream<LogRecordBatch> {
     const isCurrent = this.#isCurrent(queue);
     if (options?.consumer === undefined) {
       return createQueueReadable(this, queue, options, isCurrent);

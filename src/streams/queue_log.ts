@@ -7,10 +7,12 @@
  */
 
 import type { LogRecord } from "../log_record.ts";
+import type { LogRecordBatch } from "../log_record_batch.ts";
 
 /**
  * The part of a log the queue streams use: reading a queue
- * (`createQueueReadable`) needs `lastPosition`, `range` and `onChange`;
+ * (`createQueueReadable`) needs `lastPosition`, `range`, `rangeBatches` and
+ * `onChange`;
  * appending to one (`createQueueWritable`) needs all of it.
  */
 export interface QueueLog {
@@ -27,6 +29,11 @@ export interface QueueLog {
     queue: string,
     options?: { from?: number; to?: number },
   ): Iterable<LogRecord>;
+  /** The same records as `range`, in batches. */
+  rangeBatches(
+    queue: string,
+    options?: { from?: number; to?: number },
+  ): Iterable<LogRecordBatch>;
   /** Calls `listener` after every change readers may care about; returns its removal. */
   onChange(listener: () => void): () => void;
   /** Waits until everything appended so far is written or fsynced. */
