@@ -195,10 +195,30 @@ export class LogWriter {
     position: number,
     payloads: readonly Uint8Array[],
   ): RecordPlacement {
+    const bytes = this.layOutAppend(queue, position, payloads);
+    return { fileNumber: this.placedFile, offset: this.placedOffset, bytes };
+  }
+
+  /**
+   * {@linkcode LogWriter.addAppend} without the placement object (the
+   * append path makes no object it does not return): returns the bytes the
+   * record took; where it starts is then `placedFile` and `placedOffset`.
+   */
+  layOutAppend(
+    queue: Uint8Array,
+    position: number,
+    payloads: readonly Uint8Array[],
+  ): number {
     const before = this.#frames.length;
     const bytes = writeAppendRecord(this.#frames, queue, position, payloads);
-    return this.#place(before, bytes);
+    this.#place(before, bytes);
+    return bytes;
   }
+
+  /** The log file the record laid out last starts in (its first frame). */
+  placedFile = 0;
+  /** The offset of its first frame in that file. */
+  placedOffset = 0;
 
   /** Lays out a Truncate, Touch or DeleteQueue record; see `addAppend`. */
   addControl(
@@ -208,19 +228,22 @@ export class LogWriter {
   ): RecordPlacement {
     const before = this.#frames.length;
     const bytes = writeControlRecord(this.#frames, kind, queue, position);
-    return this.#place(before, bytes);
+    this.#place(before, bytes);
+    return { fileNumber: this.placedFile, offset: this.placedOffset, bytes };
   }
 
-  /** Moves the laid-out cursor over a record of `bytes` laid out from `before`. */
-  #place(before: number, bytes: number): RecordPlacement {
+  /**
+   * Moves the laid-out cursor over a record of `bytes` laid out from
+   * `before`; sets `placedFile` and `placedOffset`.
+   */
+  #place(before: number, bytes: number): void {
+    const laidOut = this.#laidOut;
     const padding = this.#frames.recordStart - before;
-    this.#laidOut.advance(padding, this.#laidOutRoll);
-    const fileNumber = this.#laidOut.nextByteFile;
-    const offset = fileNumber === this.#laidOut.fileNumber
-      ? this.#laidOut.offset
-      : 0;
-    this.#laidOut.advance(bytes - padding, this.#laidOutRoll);
-    return { fileNumber, offset, bytes };
+    if (padding > 0) laidOut.advance(padding, this.#laidOutRoll);
+    const fileNumber = laidOut.nextByteFile;
+    this.placedFile = fileNumber;
+    this.placedOffset = fileNumber === laidOut.fileNumber ? laidOut.offset : 0;
+    laidOut.advance(bytes - padding, this.#laidOutRoll);
   }
 
   /** Records are laid out past the end of a file: it is full on disk. */

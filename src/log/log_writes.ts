@@ -168,32 +168,29 @@ export class LogWrites {
     cut: RetentionCut | undefined,
   ): Promise<AppendOutcome> {
     const writer = this.writer;
-    const placed = writer.addAppend(q.nameBytes, start, payloads);
+    const queues = this.#queues;
+    const bytes = writer.layOutAppend(q.nameBytes, start, payloads);
+    const file = writer.placedFile;
+    const offset = writer.placedOffset;
     for (let i = 0; i < payloads.length; i++) {
-      this.#queues.append(
-        q,
-        start + i,
-        payloads[i],
-        placed.fileNumber,
-        placed.offset,
-      );
+      queues.append(q, start + i, payloads[i], file, offset);
     }
-    this.#wal.append += placed.bytes;
+    this.#wal.append += bytes;
     q.recordsAppended += payloads.length;
-    const truncation = cut && truncateQueue(this.#queues, writer, q, cut.last);
+    const truncation = cut && truncateQueue(queues, writer, q, cut.last);
     const last = start + payloads.length - 1;
     if (truncation) {
-      return this.#appendedAfter(truncation, q, last, placed.bytes);
+      return this.#appendedAfter(truncation, q, last, bytes);
     }
     if (this.#delayedSyncMs > 0) writer.syncLater(this.#delayedSyncMs);
     const started = this.counters.appendStarts();
     if (!this.#appendSync && writer.writeNow()) {
       this.counters.acknowledged(started);
-      return Promise.resolve(this.#appended(q, last, placed.bytes));
+      return Promise.resolve(this.#appended(q, last, bytes));
     }
     const committed = writer.commit(this.#appendSync);
     this.counters.waits(committed, started);
-    return committed.then(() => this.#appended(q, last, placed.bytes));
+    return committed.then(() => this.#appended(q, last, bytes));
   }
 
   /** Commits an append laid out after `truncation` of its queue. */
