@@ -12,7 +12,7 @@ import { MemoryLimitError } from "../errors.ts";
 import { MalformedJsonError } from "../streams/json_split_stream.ts";
 import type { BodyDecoder } from "./content_decoding.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
-import { gatherSmallChunks } from "./small_chunks.ts";
+import { type ChunkSink, gatherSmallChunks } from "./small_chunks.ts";
 
 /** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
 export interface MemoryGauge {
@@ -61,8 +61,16 @@ export function bodyMemory(log: MemoryGauge): BodyMemory {
 
 /** Options of {@linkcode readBodyRecords}. */
 export interface ReadBodyOptions {
-  /** Cuts the body into records (a `LineSplitStream`, …). */
-  framing: TransformStream<Uint8Array, Uint8Array>;
+  /**
+   * Cuts the body into records: a `TransformStream` (a `JsonSplitStream`,
+   * …), or a `Transformer` whose `transform` and `flush` are synchronous
+   * (`lineSplitter`, `lengthPrefixDecoder`), which is driven directly,
+   * without a stream, when there is no `decode` (the body's chunks go
+   * straight from its reader to `transform`).
+   */
+  framing:
+    | TransformStream<Uint8Array, Uint8Array>
+    | Transformer<Uint8Array, Uint8Array>;
   /**
    * Undoes the body's content coding (`bodyDecoder`), if any: the limits
    * then apply to the decoded bytes, and to the encoded ones too.
@@ -108,20 +116,78 @@ export function bodyTooLarge(maxBodyBytes: number): HttpError {
  * decompressed body: a JSON body that is malformed or not an array or
  * object), the decoder's `BadEncoding` (400), or `BadBody` (400: the body
  * could not be read, e.g. malformed chunked encoding or a client gone
- * mid-body).
+ * mid-body). A `Transformer` framing gives the same records and errors
+ * whether it is driven directly or through a stream.
  */
 export async function readBodyRecords(
   body: ReadableStream<Uint8Array> | null,
   options: ReadBodyOptions,
 ): Promise<BodyRecords> {
+  const { framing, decode, memory } = options;
+  const watch = watchBody(options);
+  const source = body ?? new Blob([]).stream();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  try {
+    if (options.signal?.aborted) throw serverClosing();
+    let read: Promise<Uint8Array[]>;
+    if (decode === undefined && !(framing instanceof TransformStream)) {
+      reader = source.getReader();
+      read = cutRecords(reader, framing, watch);
+    } else {
+      reader = pipedRecords(source, options, watch);
+      read = readAll(reader);
+    }
+    const records = await Promise.race([read, watch.failed]);
+    // Records may outweigh the body (a JSON number such as 1e20 is stored
+    // as 100000000000000000000): count the difference too.
+    let recordBytes = 0;
+    for (const record of records) recordBytes += record.byteLength;
+    if (recordBytes > watch.held) {
+      memory.reserve(recordBytes - watch.held);
+      watch.held = recordBytes;
+    }
+    return { records, heldBytes: watch.held };
+  } catch (error) {
+    watch.ended = true;
+    memory.release(watch.held);
+    (reader ?? source).cancel(error).catch(() => {});
+    throw bodyError(error);
+  } finally {
+    watch.stop();
+  }
+}
+
+/** The bounds of one body being read (see {@linkcode watchBody}). */
+interface BodyWatch {
+  /** Bytes counted (and reserved in the memory) so far. */
+  held: number;
+  /** Set once the read failed: a chunk still arriving is not counted. */
+  ended: boolean;
+  /** Rejects on the idle timeout (408) or the server closing (503). */
+  failed: Promise<never>;
+  /** Notes that the body sent something (restarts its idle time). */
+  arm(): void;
+  /**
+   * Counts a chunk of the (decoded) body: arms, then raises `BodyTooLarge`
+   * or the memory's `MemoryLimitError` (counting nothing), or counts it.
+   */
+  count(chunk: Uint8Array): void;
+  /** Stops the timer and the abort listener. */
+  stop(): void;
+}
+
+/**
+ * The bounds of a body being read: its size, its idle time (one timer per
+ * body, not one per chunk: it checks when the body last sent something, and
+ * waits for the rest of the idle time if it did), its bytes in the memory,
+ * and the server closing. Armed from the start.
+ */
+function watchBody(options: ReadBodyOptions): BodyWatch {
   const { memory, maxBodyBytes, idleTimeoutMs, signal } = options;
-  let held = 0;
-  let ended = false; // once failed, a chunk still in the pipe is not counted
   let fail!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => fail = reject);
+  failed.catch(() => {});
   let timer: ReturnType<typeof setTimeout> | undefined;
-  // One timer per body, not one per chunk: it checks when the body last
-  // sent something, and waits for the rest of the idle time if it did.
   let active = 0;
   const expire = (): void => {
     const idle = performance.now() - active;
@@ -137,25 +203,102 @@ export async function readBodyRecords(
       ),
     );
   };
-  const arm = (): void => {
-    active = performance.now();
-    timer ??= setTimeout(expire, idleTimeoutMs);
-  };
-  const small = gatherSmallChunks();
-  const counted = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      if (ended) throw new Error("The body was abandoned");
-      arm();
-      if (held + chunk.byteLength > maxBodyBytes) {
+  const onAbort = (): void => fail(serverClosing());
+  signal?.addEventListener("abort", onAbort);
+  const watch: BodyWatch = {
+    held: 0,
+    ended: false,
+    failed,
+    arm(): void {
+      active = performance.now();
+      timer ??= setTimeout(expire, idleTimeoutMs);
+    },
+    count(chunk: Uint8Array): void {
+      if (watch.ended) throw new Error("The body was abandoned");
+      watch.arm();
+      if (watch.held + chunk.byteLength > maxBodyBytes) {
         throw bodyTooLarge(maxBodyBytes);
       }
       memory.reserve(chunk.byteLength);
-      held += chunk.byteLength;
+      watch.held += chunk.byteLength;
+    },
+    stop(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    },
+  };
+  watch.arm();
+  return watch;
+}
+
+/**
+ * The records of a body cut by a synchronous `framing` transformer, driven
+ * directly: each chunk read is counted, gathered if small
+ * ({@linkcode gatherSmallChunks}) and passed to `transform` with a
+ * controller that collects the records; `flush` at the end.
+ */
+async function cutRecords(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  framing: Transformer<Uint8Array, Uint8Array>,
+  watch: BodyWatch,
+): Promise<Uint8Array[]> {
+  const records: Uint8Array[] = [];
+  const controller = collector(records);
+  const transform = framing.transform!;
+  const cut: ChunkSink = {
+    enqueue: (chunk) => void transform(chunk, controller),
+  };
+  const small = gatherSmallChunks();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    watch.count(value);
+    small.push(value, cut);
+  }
+  small.flush(cut);
+  framing.flush?.(controller);
+  return records;
+}
+
+/**
+ * A controller collecting what a transformer enqueues into `records`; its
+ * `error` and `terminate` throw (the body is refused).
+ */
+function collector(
+  records: Uint8Array[],
+): TransformStreamDefaultController<Uint8Array> {
+  return {
+    desiredSize: 1,
+    enqueue(chunk?: Uint8Array): void {
+      records.push(chunk!);
+    },
+    error(reason?: unknown): void {
+      throw reason;
+    },
+    terminate(): void {
+      throw new Error("The framing ended before the body");
+    },
+  };
+}
+
+/**
+ * The reader of the records of `source` through streams: decoded (with its
+ * encoded bytes bounded too), counted, small chunks gathered, then framed.
+ */
+function pipedRecords(
+  source: ReadableStream<Uint8Array>,
+  options: ReadBodyOptions,
+  watch: BodyWatch,
+): ReadableStreamDefaultReader<Uint8Array> {
+  const { maxBodyBytes, framing } = options;
+  const small = gatherSmallChunks();
+  const counted = new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, controller) {
+      watch.count(chunk);
       small.push(chunk, controller);
     },
     flush: (controller) => small.flush(controller),
   });
-  let source = body ?? new Blob([]).stream();
   if (options.decode !== undefined) {
     // The encoded bytes are bounded too: a coding can spend input on no
     // output (deflate's empty blocks).
@@ -163,7 +306,7 @@ export async function readBodyRecords(
     source = options.decode(source.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
-          arm();
+          watch.arm();
           encoded += chunk.byteLength;
           if (encoded > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
           controller.enqueue(chunk);
@@ -171,35 +314,14 @@ export async function readBodyRecords(
       }),
     ));
   }
-  const reader = source
+  return source
     .pipeThrough(counted)
-    .pipeThrough(options.framing)
+    .pipeThrough(
+      framing instanceof TransformStream
+        ? framing
+        : new TransformStream(framing),
+    )
     .getReader();
-  const onAbort = (): void => fail(serverClosing());
-  signal?.addEventListener("abort", onAbort);
-  failed.catch(() => {});
-  try {
-    if (signal?.aborted) throw serverClosing();
-    arm();
-    const records = await Promise.race([readAll(reader), failed]);
-    // Records may outweigh the body (a JSON number such as 1e20 is stored
-    // as 100000000000000000000): count the difference too.
-    let recordBytes = 0;
-    for (const record of records) recordBytes += record.byteLength;
-    if (recordBytes > held) {
-      memory.reserve(recordBytes - held);
-      held = recordBytes;
-    }
-    return { records, heldBytes: held };
-  } catch (error) {
-    ended = true;
-    memory.release(held);
-    reader.cancel(error).catch(() => {});
-    throw bodyError(error);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-  }
 }
 
 async function readAll(

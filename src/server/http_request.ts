@@ -11,11 +11,12 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { queueNameBytes } from "../arguments.ts";
 import { JsonSplitStream } from "../streams/json_split_stream.ts";
+import { lengthPrefixDecoder } from "../streams/length_prefix_decoder_stream.ts";
+import { lineSplitter } from "../streams/line_split_stream.ts";
 import {
   framingOfContentType,
   isRecordFraming,
   mediaType,
-  recordSplitStream,
 } from "../streams/record_framing.ts";
 import { parsePositionText } from "../wire/position_text.ts";
 import { HttpError } from "./http_error.ts";
@@ -145,21 +146,27 @@ export function parseBooleanParam(
 }
 
 /**
- * The framing transform of a request body: `format` (`ndjson`,
- * `length-prefixed` or `json`) if given, else by content type: NDJSON, JSON
- * Lines, `text/plain` (or none) split lines, `application/octet-stream`
- * reads u32 little-endian length prefixes ({@linkcode framingOfContentType}),
- * `application/json` is a `JsonSplitStream` (an array is one record per
- * element, an object one record, each stored as its compact JSON text); any
- * other type is a 415 `UnsupportedMediaType`, a bad `format` a 400
- * `BadQuery`. `maxRecordBytes` bounds each record (for JSON, its compact
- * text).
+ * The framing of a request body: `format` (`ndjson`, `length-prefixed` or
+ * `json`) if given, else by content type: NDJSON, JSON Lines, `text/plain`
+ * (or none) split lines, `application/octet-stream` reads u32 little-endian
+ * length prefixes ({@linkcode framingOfContentType}), `application/json` is
+ * a `JsonSplitStream` (an array is one record per element, an object one
+ * record, each stored as its compact JSON text); any other type is a 415
+ * `UnsupportedMediaType`, a bad `format` a 400 `BadQuery`. `maxRecordBytes`
+ * bounds each record (for JSON, its compact text).
+ *
+ * Lines and length prefixes are given as a synchronous `Transformer` (the
+ * one of `LineSplitStream` or `LengthPrefixDecoderStream`), which
+ * `readBodyRecords` drives directly, without a stream, when the body has no
+ * content coding; JSON as a `TransformStream`.
  */
 export function bodyFraming(
   request: Request,
   format: string | undefined,
   maxRecordBytes: number,
-): TransformStream<Uint8Array, Uint8Array> {
+):
+  | TransformStream<Uint8Array, Uint8Array>
+  | Transformer<Uint8Array, Uint8Array> {
   if (format !== undefined && format !== "json" && !isRecordFraming(format)) {
     throw badQuery(
       `format must be ndjson, length-prefixed or json, got ${
@@ -184,5 +191,7 @@ export function bodyFraming(
       } is not supported: use application/x-ndjson, application/json (an array: one record per element), or application/octet-stream for u32 little-endian length-prefixed records`,
     );
   }
-  return recordSplitStream(framing, { maxRecordBytes });
+  return framing === "ndjson"
+    ? lineSplitter(true, maxRecordBytes)
+    : lengthPrefixDecoder(maxRecordBytes);
 }

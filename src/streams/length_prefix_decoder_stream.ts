@@ -51,12 +51,6 @@ export class LengthPrefixDecoderStream
    */
   constructor(options: LengthPrefixDecoderStreamOptions = {}) {
     const { maxRecordBytes = 16 * 1024 * 1024 } = options;
-    if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
-      throw new RangeError(
-        `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
-      );
-    }
-
     super(lengthPrefixDecoder(maxRecordBytes));
   }
 }
@@ -73,10 +67,22 @@ interface Decoding {
   recordBytes: number;
 }
 
-/** The transformer of {@linkcode LengthPrefixDecoderStream}. */
-function lengthPrefixDecoder(
+/**
+ * The transformer of {@linkcode LengthPrefixDecoderStream}. Its `transform`
+ * and `flush` are synchronous, so a caller may drive it without a stream
+ * (the server's body reading does), with any controller whose `enqueue`
+ * takes the records. Internal: not exported by `mod.ts`.
+ *
+ * @throws {RangeError} If `maxRecordBytes` is not a positive integer.
+ */
+export function lengthPrefixDecoder(
   maxRecordBytes: number,
 ): Transformer<Uint8Array, Uint8Array> {
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+    throw new RangeError(
+      `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
+    );
+  }
   const d: Decoding = {
     prefix: new Uint8Array(4),
     prefixBytes: 0,

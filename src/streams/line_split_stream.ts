@@ -58,20 +58,28 @@ export class LineSplitStream extends TransformStream<Uint8Array, Uint8Array> {
     if (typeof skipEmptyLines !== "boolean") {
       throw new TypeError("skipEmptyLines must be a boolean");
     }
-    if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
-      throw new RangeError(
-        `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
-      );
-    }
     super(lineSplitter(skipEmptyLines, maxRecordBytes));
   }
 }
 
-/** The transformer of {@linkcode LineSplitStream}: the current line's pieces, and the splitting. */
-function lineSplitter(
+/**
+ * The transformer of {@linkcode LineSplitStream}: the current line's pieces,
+ * and the splitting. Its `transform` and `flush` are synchronous, so a
+ * caller may drive it without a stream (the server's body reading does),
+ * with any controller whose `enqueue` takes the lines. Internal: not
+ * exported by `mod.ts`.
+ *
+ * @throws {RangeError} If `maxRecordBytes` is not a positive integer.
+ */
+export function lineSplitter(
   skipEmptyLines: boolean,
   maxRecordBytes: number,
 ): Transformer<Uint8Array, Uint8Array> {
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+    throw new RangeError(
+      `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
+    );
+  }
   // The start of the current line, from earlier chunks.
   let pieces: Uint8Array[] = [];
   let pendingBytes = 0;
