@@ -89,10 +89,9 @@ export function decodeColdRecords(
   };
   const length = bytes.length;
   if (length < PREFIX_SIZE) fail("record shorter than its header");
-  const view = new DataView(bytes.buffer, bytes.byteOffset, length);
   const body = PREFIX_SIZE + nameBytes.length;
   let same = bytes[0] === RecordKind.AppendRecords &&
-    view.getUint16(9, true) === nameBytes.length && body <= length;
+    (bytes[9] | (bytes[10] << 8)) === nameBytes.length && body <= length;
   for (let k = 0; same && k < nameBytes.length; k++) {
     same = bytes[PREFIX_SIZE + k] === nameBytes[k];
   }
@@ -100,23 +99,29 @@ export function decodeColdRecords(
   let count = 0;
   for (let at = body; at < length; count++) {
     if (at + ITEM_HEADER_SIZE > length) fail("truncated item header");
-    at += ITEM_HEADER_SIZE + view.getUint32(at + 8, true);
+    at += ITEM_HEADER_SIZE + u32(bytes, at + 8);
     if (at > length) fail("item payload runs past the record");
   }
   const { positions, starts, lengths } = arrays.take(count);
   for (let i = 0, at = body; i < count; i++) {
-    const low = view.getUint32(at, true);
-    const high = view.getUint32(at + 4, true);
+    const low = u32(bytes, at);
+    const high = u32(bytes, at + 4);
     // Above 2^53 (2^53 itself is exact): -1, as no position.
     positions[i] = high > 0x20_0000 || (high === 0x20_0000 && low !== 0)
       ? -1
       : high * 0x1_0000_0000 + low;
-    const n = view.getUint32(at + 8, true);
+    const n = u32(bytes, at + 8);
     starts[i] = at + ITEM_HEADER_SIZE;
     lengths[i] = n;
     at += ITEM_HEADER_SIZE + n;
   }
   return { fileNumber, offset, queue, bytes, positions, starts, lengths };
+}
+
+/** The little-endian u32 at `at` of `bytes`. */
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) |
+    (bytes[at + 3] << 24)) >>> 0;
 }
 
 /**

@@ -258,7 +258,7 @@ export class MultiRecordLog {
    * order; the iteration sees truncations made meanwhile (truncated records
    * are skipped). Reads memory only, unless the log was opened with
    * `hotBytes`: records that left memory are then read from the log files,
-   * synchronously (1 MiB at a time, each record's checksums verified; a
+   * synchronously (256 KiB at a time, each record's checksums verified; a
    * damaged record raises `CorruptionError` from the iteration). For long
    * reads of such records, prefer {@linkcode MultiRecordLog.rangeAsync} or
    * `readable`, which let other work run between the reads.
@@ -276,7 +276,7 @@ export class MultiRecordLog {
   /**
    * The records of {@linkcode MultiRecordLog.range}, as an async iterator
    * that hands the event loop back after each read of the log files (with
-   * `hotBytes`, records that left memory are read 1 MiB at a time), so that
+   * `hotBytes`, records that left memory are read 256 KiB at a time), so that
    * appends and other I/O go on while it reads a backlog from disk.
    * Arguments are checked at once.
    *
