@@ -12,6 +12,7 @@ import { MemoryLimitError } from "../errors.ts";
 import { MalformedJsonError } from "../streams/json_split_stream.ts";
 import type { BodyDecoder } from "./content_decoding.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
+import { watchIdle } from "./idle_watch.ts";
 import { type ChunkSink, gatherSmallChunks } from "./small_chunks.ts";
 
 /** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
@@ -166,56 +167,44 @@ interface BodyWatch {
   /** Rejects on the idle timeout (408) or the server closing (503). */
   failed: Promise<never>;
   /** Notes that the body sent something (restarts its idle time). */
-  arm(): void;
+  touch(): void;
   /**
-   * Counts a chunk of the (decoded) body: arms, then raises `BodyTooLarge`
+   * Counts a chunk of the (decoded) body: touches, then raises `BodyTooLarge`
    * or the memory's `MemoryLimitError` (counting nothing), or counts it.
    */
   count(chunk: Uint8Array): void;
-  /** Stops the timer and the abort listener. */
+  /** Stops watching the idle time and the server closing. */
   stop(): void;
 }
 
 /**
- * The bounds of a body being read: its size, its idle time (one timer per
- * body, not one per chunk: it checks when the body last sent something, and
- * waits for the rest of the idle time if it did), its bytes in the memory,
- * and the server closing. Armed from the start.
+ * The bounds of a body being read: its size, its idle time (watched by
+ * {@linkcode watchIdle}: from now, and from each chunk), its bytes in the
+ * memory, and the server closing.
  */
 function watchBody(options: ReadBodyOptions): BodyWatch {
   const { memory, maxBodyBytes, idleTimeoutMs, signal } = options;
   let fail!: (error: unknown) => void;
   const failed = new Promise<never>((_, reject) => fail = reject);
   failed.catch(() => {});
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let active = 0;
-  const expire = (): void => {
-    const idle = performance.now() - active;
-    if (idle < idleTimeoutMs) {
-      timer = setTimeout(expire, idleTimeoutMs - idle);
-      return;
-    }
+  const idle = watchIdle(idleTimeoutMs, () =>
     fail(
       new HttpError(
         408,
         "RequestTimeout",
         `The body sent nothing for ${idleTimeoutMs} ms`,
       ),
-    );
-  };
+    ));
   const onAbort = (): void => fail(serverClosing());
   signal?.addEventListener("abort", onAbort);
   const watch: BodyWatch = {
     held: 0,
     ended: false,
     failed,
-    arm(): void {
-      active = performance.now();
-      timer ??= setTimeout(expire, idleTimeoutMs);
-    },
+    touch: idle.touch,
     count(chunk: Uint8Array): void {
       if (watch.ended) throw new Error("The body was abandoned");
-      watch.arm();
+      idle.touch();
       if (watch.held + chunk.byteLength > maxBodyBytes) {
         throw bodyTooLarge(maxBodyBytes);
       }
@@ -223,11 +212,10 @@ function watchBody(options: ReadBodyOptions): BodyWatch {
       watch.held += chunk.byteLength;
     },
     stop(): void {
-      clearTimeout(timer);
+      idle.end();
       signal?.removeEventListener("abort", onAbort);
     },
   };
-  watch.arm();
   return watch;
 }
 
@@ -306,7 +294,7 @@ function pipedRecords(
     source = options.decode(source.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
-          watch.arm();
+          watch.touch();
           encoded += chunk.byteLength;
           if (encoded > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
           controller.enqueue(chunk);
