@@ -85,8 +85,11 @@ export class ColdReader {
   ): Uint8Array {
     const record = this.records(fileNumber, offset, queue);
     const i = itemOf(record, position);
-    const start = record.starts[i];
-    return record.bytes.subarray(start, start + record.lengths[i]);
+    return new Uint8Array(
+      record.bytes.buffer,
+      record.starts[i],
+      record.lengths[i],
+    );
   }
 
   /**

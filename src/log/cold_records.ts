@@ -15,7 +15,8 @@ const ITEM_HEADER_SIZE = 12;
 
 /**
  * The items of an AppendRecords record read back from a log file: item `i`
- * is the record at `positions[i]`, its payload at `starts[i]` in `bytes`,
+ * is the record at `positions[i]`, its payload at `starts[i]` in the buffer
+ * of `bytes` (not in `bytes`: records of one buffer make one batch),
  * `lengths[i]` long. Never changed once made.
  */
 export interface ColdRecords {
@@ -29,7 +30,7 @@ export interface ColdRecords {
   readonly bytes: Uint8Array;
   /** Positions of its items (-1 for one past 2^53). */
   readonly positions: Float64Array;
-  /** Where each item's payload starts in `bytes`. */
+  /** Where each item's payload starts in `bytes.buffer`. */
   readonly starts: Uint32Array;
   /** Each item's payload length. */
   readonly lengths: Uint32Array;
@@ -111,7 +112,7 @@ export function decodeColdRecords(
       ? -1
       : high * 0x1_0000_0000 + low;
     const n = u32(bytes, at + 8);
-    starts[i] = at + ITEM_HEADER_SIZE;
+    starts[i] = bytes.byteOffset + at + ITEM_HEADER_SIZE;
     lengths[i] = n;
     at += ITEM_HEADER_SIZE + n;
   }

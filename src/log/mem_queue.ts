@@ -304,23 +304,7 @@ export class MemQueue {
     if (this.deleted || first >= this.#end || index.position(first) >= below) {
       return undefined;
     }
-    if (first < this.#hotHead) {
-      const run = this.#cold!.reader.records(
-        this.#coldRuns.fileOf(first),
-        index.frame(first),
-        this.name,
-      );
-      const i = itemOf(run, index.position(first));
-      let j = i + 1;
-      const stop = Math.min(run.positions.length, i + max);
-      while (j < stop && run.positions[j] < below) j++;
-      return {
-        positions: run.positions.subarray(i, j),
-        bytes: run.bytes,
-        starts: run.starts.subarray(i, j),
-        lengths: run.lengths.subarray(i, j),
-      };
-    }
+    if (first < this.#hotHead) return this.#coldBatch(first, below, max);
     const chunk = this.#chunkOf(first);
     let last = first;
     const stop = Math.min(chunk.lastRecord, first + max - 1);
@@ -339,6 +323,59 @@ export class MemQueue {
     }
     const bytes = chunk.bytes.subarray(0, starts[n - 1] + lengths[n - 1]);
     return { positions, bytes, starts, lengths };
+  }
+
+  /**
+   * `batch` from cold record `first`: the records of the AppendRecords
+   * records read back from one buffer (a window of the files), whose items
+   * follow each other in the reader's arrays, up to `max`.
+   */
+  #coldBatch(first: number, below: number, max: number): LogRecordBatch {
+    const index = this.#index;
+    const reader = this.#cold!.reader;
+    const name = this.name;
+    let run = reader.records(
+      this.#coldRuns.fileOf(first),
+      index.frame(first),
+      name,
+    );
+    const buffer = run.bytes.buffer;
+    const items = run.positions;
+    const i = itemOf(run, index.position(first));
+    const from = items.byteOffset / 8 + i; // in the arrays' buffers
+    let end = i; // past the last item taken, in `run`
+    for (let n = 0;;) {
+      const stop = Math.min(run.positions.length, end + max - n);
+      const was = end;
+      while (end < stop && run.positions[end] < below) end++;
+      n += end - was;
+      const next = first + n;
+      if (
+        end < run.positions.length || n >= max || next >= this.#hotHead ||
+        index.position(next) >= below
+      ) break;
+      const more = reader.records(
+        this.#coldRuns.fileOf(next),
+        index.frame(next),
+        name,
+      );
+      if (
+        more.bytes.buffer !== buffer ||
+        more.positions.buffer !== items.buffer ||
+        more.positions.byteOffset !==
+          run.positions.byteOffset + 8 * run.positions.length ||
+        more.positions[0] !== index.position(next)
+      ) break;
+      run = more;
+      end = 0;
+    }
+    const count = run.positions.byteOffset / 8 + end - from;
+    return {
+      positions: new Float64Array(items.buffer, 8 * from, count),
+      bytes: new Uint8Array(buffer),
+      starts: new Uint32Array(run.starts.buffer, 4 * from, count),
+      lengths: new Uint32Array(run.lengths.buffer, 4 * from, count),
+    };
   }
 
   /** The last visible record, if any. */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import process from "node:process";
 import { setImmediate } from "node:timers";
 import { checkOptionalPosition } from "../arguments.ts";
 import type { LogRecord } from "../log_record.ts";
@@ -46,8 +47,8 @@ const DEFAULT_HIGH_WATER_MARK = 16;
  * least this often.
  */
 const SLICE_MS = 0.5;
-/** A turn of the event loop shorter than this ran nothing but the stream. */
-const IDLE_MS = 0.1;
+/** A turn of the event loop that used less CPU time ran nothing but the stream. */
+const IDLE_MS = 0.03;
 /** The most time a stream takes of a busy event loop, against others' time. */
 const SHARE = 0.25;
 
@@ -176,9 +177,12 @@ export function createQueueReadable(
 async function pause(ran: number): Promise<void> {
   let others = 0;
   for (;;) {
-    const paused = performance.now();
+    const cpu = process.cpuUsage();
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const took = performance.now() - paused;
+    // CPU time, not wall time: a turn that took long because another
+    // process had the core ran nothing here.
+    const used = process.cpuUsage(cpu);
+    const took = (used.user + used.system) / 1000;
     if (took < IDLE_MS) return;
     others += took;
     if (others * SHARE >= ran) return;
