@@ -47,7 +47,7 @@ const DEFAULT_HIGH_WATER_MARK = 16;
  * least this often.
  */
 const SLICE_MS = 0.5;
-/** A turn of the event loop that used less CPU time ran nothing but the stream. */
+/** A turn of the event loop shorter than this ran nothing but the stream. */
 const IDLE_MS = 0.03;
 /** The most time a stream takes of a busy event loop, against others' time. */
 const SHARE = 0.25;
@@ -178,11 +178,16 @@ async function pause(ran: number): Promise<void> {
   let others = 0;
   for (;;) {
     const cpu = process.cpuUsage();
+    const paused = performance.now();
     await new Promise<void>((resolve) => setImmediate(resolve));
-    // CPU time, not wall time: a turn that took long because another
-    // process had the core ran nothing here.
+    // The less of wall time and CPU time: a turn that took long because
+    // another process had the core, or whose CPU time is other threads'
+    // (garbage collection, helpers), ran nothing here.
     const used = process.cpuUsage(cpu);
-    const took = (used.user + used.system) / 1000;
+    const took = Math.min(
+      performance.now() - paused,
+      (used.user + used.system) / 1000,
+    );
     if (took < IDLE_MS) return;
     others += took;
     if (others * SHARE >= ran) return;
