@@ -4,11 +4,10 @@
  * @module
  */
 
-import process from "node:process";
-import { setImmediate } from "node:timers";
 import { checkOptionalPosition } from "../arguments.ts";
 import type { LogRecord } from "../log_record.ts";
 import type { LogRecordBatch } from "../log_record_batch.ts";
+import { pause } from "./pause.ts";
 import type { QueueLog } from "./queue_log.ts";
 
 /** Options of {@linkcode createQueueReadable} (`log.readable(queue, options)`). */
@@ -47,10 +46,6 @@ const DEFAULT_HIGH_WATER_MARK = 16;
  * least this often.
  */
 const SLICE_MS = 0.5;
-/** A turn of the event loop shorter than this ran nothing but the stream. */
-const IDLE_MS = 0.03;
-/** The most time a stream takes of a busy event loop, against others' time. */
-const SHARE = 0.25;
 
 /**
  * A `ReadableStream` of the records of `queue` of `log` from `options.from`
@@ -166,32 +161,6 @@ export function createQueueReadable(
   }, new CountQueuingStrategy({ highWaterMark })) as
     | ReadableStream<LogRecord>
     | ReadableStream<LogRecordBatch>;
-}
-
-/**
- * Hands the event loop back after the stream ran `ran` ms: until a turn of
- * the loop in which nothing else ran (under `IDLE_MS`), or until others ran
- * `ran / SHARE` ms, whichever comes first. A reader as fast as it can be
- * thus takes all of an idle loop, and a share of a busy one.
- */
-async function pause(ran: number): Promise<void> {
-  let others = 0;
-  for (;;) {
-    const cpu = process.cpuUsage();
-    const paused = performance.now();
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    // The less of wall time and CPU time: a turn that took long because
-    // another process had the core, or whose CPU time is other threads'
-    // (garbage collection, helpers), ran nothing here.
-    const used = process.cpuUsage(cpu);
-    const took = Math.min(
-      performance.now() - paused,
-      (used.user + used.system) / 1000,
-    );
-    if (took < IDLE_MS) return;
-    others += took;
-    if (others * SHARE >= ran) return;
-  }
 }
 
 /** The options with their defaults; raises `TypeError` or `RangeError` on bad ones. */
