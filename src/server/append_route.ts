@@ -102,14 +102,15 @@ export async function appendRoute(
     memory: context.memory,
     signal: context.signal,
   });
-  let started: Started;
+  let answer: Promise<AppendAnswer>;
   try {
-    started = await startInTurn(context, queue, position, records);
+    const started = startInTurn(context, queue, position, records);
+    answer = "answer" in started ? started.answer : (await started).answer;
   } finally {
     // The log holds its own copy of the records from the start on.
     context.memory.release(heldBytes);
   }
-  return jsonResponse(200, await started.answer);
+  return jsonResponse(200, await answer);
 }
 
 /** An append started: its answer, once persisted as the log's policy says. */
@@ -124,25 +125,20 @@ interface Started {
  * for the records to be persisted is outside the turn, so that appends
  * arriving together share a commit (one fsync). A turn is only held (and
  * waited for) by a retry (`position`) of a queue with appends in flight: it
- * waits for them to be persisted, then plans against what is stored.
+ * waits for them to be persisted, then plans against what is stored. With
+ * no turn to wait for, the append starts now (no promise of its start).
  */
 function startInTurn(
   context: AppendContext,
   queue: string,
   position: number | undefined,
   records: Uint8Array[],
-): Promise<Started> {
+): Started | Promise<Started> {
   const { turns } = context;
   const previous = turns.get(queue);
   const inFlight = context.appending.get(queue);
   if (previous === undefined && (position === undefined || !inFlight)) {
-    try {
-      return Promise.resolve({
-        answer: startAppend(context, queue, position, records),
-      });
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return { answer: startAppend(context, queue, position, records) };
   }
   const turn = (async (): Promise<Started> => {
     if (previous !== undefined) await previous;

@@ -11,8 +11,8 @@
 import { MemoryLimitError } from "../errors.ts";
 import { MalformedJsonError } from "../streams/json_split_stream.ts";
 import type { BodyDecoder } from "./content_decoding.ts";
+import { bodyTooLarge, type BodyWatch, watchBody } from "./body_watch.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
-import { watchIdle } from "./idle_watch.ts";
 import { type ChunkSink, gatherSmallChunks } from "./small_chunks.ts";
 
 /** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
@@ -60,6 +60,8 @@ export function bodyMemory(log: MemoryGauge): BodyMemory {
   };
 }
 
+export { bodyTooLarge } from "./body_watch.ts";
+
 /** Options of {@linkcode readBodyRecords}. */
 export interface ReadBodyOptions {
   /**
@@ -98,15 +100,6 @@ export interface BodyRecords {
   heldBytes: number;
 }
 
-/** The 413 of a body over `maxBodyBytes`. */
-export function bodyTooLarge(maxBodyBytes: number): HttpError {
-  return new HttpError(
-    413,
-    "BodyTooLarge",
-    `The request body exceeds ${maxBodyBytes} bytes`,
-  );
-}
-
 /**
  * Reads `body` to its end (decoding it with `decode`, if given) and cuts it
  * into records. Raises (having released what it held, and cancelled the
@@ -125,9 +118,12 @@ export async function readBodyRecords(
   options: ReadBodyOptions,
 ): Promise<BodyRecords> {
   const { framing, decode, memory } = options;
-  const watch = watchBody(options);
   const source = body ?? new Blob([]).stream();
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // A timeout or the server closing cancels the body: its pending read ends.
+  const watch = watchBody(options, (failure) => {
+    (reader ?? source).cancel(failure).catch(() => {});
+  });
   try {
     if (options.signal?.aborted) throw serverClosing();
     let read: Promise<Uint8Array[]>;
@@ -138,7 +134,8 @@ export async function readBodyRecords(
       reader = pipedRecords(source, options, watch);
       read = readAll(reader);
     }
-    const records = await Promise.race([read, watch.failed]);
+    const records = await read;
+    if (watch.failure !== undefined) throw watch.failure;
     // Records may outweigh the body (a JSON number such as 1e20 is stored
     // as 100000000000000000000): count the difference too.
     let recordBytes = 0;
@@ -149,74 +146,14 @@ export async function readBodyRecords(
     }
     return { records, heldBytes: watch.held };
   } catch (error) {
+    const cause = watch.failure ?? error;
     watch.ended = true;
     memory.release(watch.held);
-    (reader ?? source).cancel(error).catch(() => {});
-    throw bodyError(error);
+    (reader ?? source).cancel(cause).catch(() => {});
+    throw bodyError(cause);
   } finally {
     watch.stop();
   }
-}
-
-/** The bounds of one body being read (see {@linkcode watchBody}). */
-interface BodyWatch {
-  /** Bytes counted (and reserved in the memory) so far. */
-  held: number;
-  /** Set once the read failed: a chunk still arriving is not counted. */
-  ended: boolean;
-  /** Rejects on the idle timeout (408) or the server closing (503). */
-  failed: Promise<never>;
-  /** Notes that the body sent something (restarts its idle time). */
-  touch(): void;
-  /**
-   * Counts a chunk of the (decoded) body: touches, then raises `BodyTooLarge`
-   * or the memory's `MemoryLimitError` (counting nothing), or counts it.
-   */
-  count(chunk: Uint8Array): void;
-  /** Stops watching the idle time and the server closing. */
-  stop(): void;
-}
-
-/**
- * The bounds of a body being read: its size, its idle time (watched by
- * {@linkcode watchIdle}: from now, and from each chunk), its bytes in the
- * memory, and the server closing.
- */
-function watchBody(options: ReadBodyOptions): BodyWatch {
-  const { memory, maxBodyBytes, idleTimeoutMs, signal } = options;
-  let fail!: (error: unknown) => void;
-  const failed = new Promise<never>((_, reject) => fail = reject);
-  failed.catch(() => {});
-  const idle = watchIdle(idleTimeoutMs, () =>
-    fail(
-      new HttpError(
-        408,
-        "RequestTimeout",
-        `The body sent nothing for ${idleTimeoutMs} ms`,
-      ),
-    ));
-  const onAbort = (): void => fail(serverClosing());
-  signal?.addEventListener("abort", onAbort);
-  const watch: BodyWatch = {
-    held: 0,
-    ended: false,
-    failed,
-    touch: idle.touch,
-    count(chunk: Uint8Array): void {
-      if (watch.ended) throw new Error("The body was abandoned");
-      idle.touch();
-      if (watch.held + chunk.byteLength > maxBodyBytes) {
-        throw bodyTooLarge(maxBodyBytes);
-      }
-      memory.reserve(chunk.byteLength);
-      watch.held += chunk.byteLength;
-    },
-    stop(): void {
-      idle.end();
-      signal?.removeEventListener("abort", onAbort);
-    },
-  };
-  return watch;
 }
 
 /**
@@ -239,6 +176,7 @@ async function cutRecords(
   const small = gatherSmallChunks();
   for (;;) {
     const { done, value } = await reader.read();
+    if (watch.failure !== undefined) throw watch.failure;
     if (done) break;
     watch.count(value);
     small.push(value, cut);

@@ -58,11 +58,10 @@ export function pathSegments(request: Request): string[] {
   const authority = url.indexOf("://");
   const start = url.indexOf("/", authority < 0 ? 0 : authority + 3);
   if (start < 0) return [""];
-  let end = url.length;
-  for (const stop of ["?", "#"]) {
-    const at = url.indexOf(stop, start);
-    if (at >= 0 && at < end) end = at;
-  }
+  let end = url.indexOf("?", start);
+  if (end < 0) end = url.length;
+  const hash = url.indexOf("#", start);
+  if (hash >= 0 && hash < end) end = hash;
   return url.slice(start + 1, end).split("/");
 }
 
@@ -73,6 +72,26 @@ export function pathSegments(request: Request): string[] {
  * library refuses, with the library's message (400 `BadQueueName`).
  */
 export function parseQueueName(segment: string): string {
+  const known = checkedNames.get(segment);
+  if (known !== undefined) return known;
+  const name = checkQueueName(segment);
+  if (segment.length <= MAX_CACHED_SEGMENT) {
+    if (checkedNames.size >= MAX_CACHED_NAMES) checkedNames.clear();
+    checkedNames.set(segment, name);
+  }
+  return name;
+}
+
+/**
+ * Segments already checked, and their names (a name's rule never changes):
+ * most requests name a few queues again and again. Short segments only, and
+ * at most 1,024 of them (all dropped when full).
+ */
+const checkedNames = new Map<string, string>();
+const MAX_CACHED_NAMES = 1024;
+const MAX_CACHED_SEGMENT = 256;
+
+function checkQueueName(segment: string): string {
   let name: string;
   try {
     name = decodeURIComponent(segment);
@@ -105,6 +124,7 @@ export function allowMethods(request: Request, ...methods: string[]): string {
 /** The query parameters, refusing (400) unknown or repeated ones. */
 export function parseQuery(url: URL, known: string[]): Map<string, string> {
   const query = new Map<string, string>();
+  if (url.search === "") return query; // iterating no parameters costs
   for (const [key, value] of url.searchParams) {
     if (!known.includes(key)) {
       throw badQuery(`Unknown query parameter ${JSON.stringify(key)}`);

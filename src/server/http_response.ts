@@ -10,15 +10,20 @@ import { encodeRecordLine } from "../wire/record_line.ts";
 
 const encoder = new TextEncoder();
 
-/** A JSON answer (one line). */
+const JSON_TYPE = "application/json; charset=utf-8";
+
+/** A JSON answer (one line), with `headers` besides its content type. */
 export function jsonResponse(
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): Response {
   return new Response(JSON.stringify(body) + "\n", {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    // No spread without extra headers: it doubled the cost of the answer.
+    headers: headers === undefined
+      ? { "content-type": JSON_TYPE }
+      : { "content-type": JSON_TYPE, ...headers },
   });
 }
 
