@@ -270,8 +270,10 @@ async function route(
     );
   }
   const url = requestUrl(request);
-  const status = statusRoute(server.log, request, server.checkToken);
-  if (status) return status;
+  if (parts.length === 1 && (parts[0] === "" || parts[0] === "status")) {
+    const status = statusRoute(server.log, request, server.checkToken);
+    if (status) return status;
+  }
   server.checkToken?.(request);
   if (parts.length === 1 && parts[0] === "metrics") {
     return metricsRoute(server, request, url);
