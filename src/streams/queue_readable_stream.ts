@@ -40,12 +40,17 @@ export interface QueueReadableOptions {
 
 const DEFAULT_HIGH_WATER_MARK = 16;
 /**
- * The longest a stream read without pause keeps the event loop: a reader
- * that takes records as fast as they come (from memory, or from the log
- * files with `hotBytes`) lets timers and I/O, appends among them, run at
- * least this often.
+ * The most time a stream spends taking records (reading the log, from
+ * memory or from the files with `hotBytes`) between two pauses (see
+ * `pause`), so that timers and I/O, appends among them, run meanwhile.
  */
 const SLICE_MS = 0.5;
+/**
+ * The longest a stream read without pause keeps the event loop, its
+ * reader's work included: a reader that takes records as fast as they come
+ * lets other work run at least this often.
+ */
+const LOOP_SLICE_MS = 2;
 
 /**
  * A `ReadableStream` of the records of `queue` of `log` from `options.from`
@@ -62,9 +67,10 @@ const SLICE_MS = 0.5;
  * log for a waiting read.
  *
  * A reader that takes records without pause (from memory, or from the log
- * files with `hotBytes`) still hands the event loop back every 0.5 ms, and,
- * while other work (appends, I/O) is waiting, takes at most a fifth of the
- * event loop's time: it runs at full speed on an idle loop only.
+ * files with `hotBytes`) still hands the event loop back after 0.5 ms of
+ * reads or 2 ms in all, and, while other work (appends, I/O) is waiting,
+ * takes at most a fifth of the event loop's time: it runs at full speed on
+ * an idle loop only.
  *
  * Without `follow`, the stream ends at the queue's last position when it was
  * created (or at `to`, if lower). With `follow: true` it waits at the end of
@@ -98,7 +104,8 @@ export function createQueueReadable(
 
   let cursor = from;
   let cancelled = false;
-  let sliceStart = performance.now();
+  let sliceStart: number | undefined; // since the last pause
+  let busy = 0; // ms spent taking records since the last pause
   // Ends the wait for a change, if the stream is waiting.
   let wake: (() => void) | undefined;
 
@@ -112,47 +119,60 @@ export function createQueueReadable(
       };
     });
 
+  /** Enqueues what the reader wants, or waits for it, or closes. */
+  const take = async (
+    controller: ReadableStreamDefaultController<LogRecord | LogRecordBatch>,
+  ): Promise<void> => {
+    while (!cancelled) {
+      if (cursor > to || !isCurrent()) {
+        controller.close();
+        return;
+      }
+      const began = performance.now();
+      const wanted = Math.max(1, controller.desiredSize ?? 1);
+      let count = 0;
+      const bounds = { from: cursor, to: to === Infinity ? undefined : to };
+      if (batch) {
+        for (const records of log.rangeBatches(queue, bounds)) {
+          controller.enqueue(records);
+          cursor = records.positions[records.positions.length - 1] + 1;
+          if (++count >= wanted) break;
+          if (busy + performance.now() - began >= SLICE_MS) break;
+        }
+      } else {
+        for (const record of log.range(queue, bounds)) {
+          controller.enqueue(record);
+          cursor = record.position + 1;
+          if (++count >= wanted) break;
+        }
+      }
+      busy += performance.now() - began;
+      if (count > 0) {
+        if (cursor > to) controller.close();
+        return;
+      }
+      // Nothing to deliver now.
+      const end = log.lastPosition(queue);
+      if (!follow || (end !== undefined && end >= to)) {
+        controller.close();
+        return;
+      }
+      await changed();
+      sliceStart = performance.now();
+      busy = 0;
+    }
+  };
+
   return new ReadableStream<LogRecord | LogRecordBatch>({
     async pull(controller): Promise<void> {
-      const ran = performance.now() - sliceStart;
-      if (ran >= SLICE_MS) {
-        await pause(ran);
+      const now = performance.now();
+      sliceStart ??= now;
+      if (busy >= SLICE_MS || now - sliceStart >= LOOP_SLICE_MS) {
+        await pause(Math.max(busy, now - sliceStart));
         sliceStart = performance.now();
+        busy = 0;
       }
-      while (!cancelled) {
-        if (cursor > to || !isCurrent()) {
-          controller.close();
-          return;
-        }
-        const wanted = Math.max(1, controller.desiredSize ?? 1);
-        let count = 0;
-        const bounds = { from: cursor, to: to === Infinity ? undefined : to };
-        if (batch) {
-          for (const records of log.rangeBatches(queue, bounds)) {
-            controller.enqueue(records);
-            cursor = records.positions[records.positions.length - 1] + 1;
-            if (++count >= wanted) break;
-            if (performance.now() - sliceStart >= SLICE_MS) break;
-          }
-        } else {
-          for (const record of log.range(queue, bounds)) {
-            controller.enqueue(record);
-            cursor = record.position + 1;
-            if (++count >= wanted) break;
-          }
-        }
-        if (count > 0) {
-          if (cursor > to) controller.close();
-          return;
-        }
-        // Nothing to deliver now.
-        const end = log.lastPosition(queue);
-        if (!follow || (end !== undefined && end >= to)) {
-          controller.close();
-          return;
-        }
-        await changed();
-      }
+      await take(controller);
     },
     cancel(): void {
       cancelled = true;
