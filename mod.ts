@@ -31,10 +31,7 @@ export type {
   WriteOutcome,
 } from "./src/log/log_types.ts";
 export type { LogRecord } from "./src/log/mem_queue.ts";
-export {
-  batchRecords,
-  type LogRecordBatch,
-} from "./src/log_record_batch.ts";
+export { batchRecords, type LogRecordBatch } from "./src/log_record_batch.ts";
 export type {
   AppendLimit,
   ConsumerMetrics,

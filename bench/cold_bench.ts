@@ -4,12 +4,14 @@
  * taken in this run, interleaved (A B A B, best of each kept):
  *
  * 1. a follower draining a backlog of 256 B records that left memory
- *    (`readable`, `rangeAsync`, `range`), against plain sequential reads of
- *    the same files (1 MiB `readSync` calls, up to the end of the data);
+ *    (`readable`, `rangeAsync`, `range`, and in batches:
+ *    `readable(q, { batch: true })`, `rangeBatches`), 7/8 of it from the
+ *    files, against plain sequential reads of the same files (1 MiB
+ *    `readSync` calls, up to the end of the data);
  * 2. appends (64 records of 256 B per call, `always/flush`, one call per
  *    macrotask as requests arriving over the network would be) while a
  *    follower drains that backlog in the same process (`rangeAsync`, then
- *    `readable`, as fast as it can; then `readable` paced at 100 MiB/s, as
+ *    `readable`, with and without `batch`, as fast as it can; then paced at 100 MiB/s, as
  *    a follower sending the records to a 1 Gbit/s uplink would be), against
  *    the same appends alone;
  * 3. the peak RSS of a fresh process opening the log with a 64 MiB hot
