@@ -3,6 +3,8 @@
 // the PATH a user has (no node_modules/.bin on it), so that the README cannot
 // drift. What is not run as written is listed below with the reason:
 // - SKIPPED: commands that need a registry or run the suite itself.
+// - EXPECTED_ERROR: commands the README shows failing, with the error each
+//   must answer.
 // - servers (`npm start`, `… serve …`): started with `--port 0` (the README's
 //   fixed port may be taken), asked `GET /queues`, stopped (SIGTERM).
 // - curl commands: sent to a server this test starts, for the README's
@@ -40,6 +42,12 @@ const NATS = "a nats-server on the README's fixed port, and forward runs " +
   "forward against it";
 
 /** README commands not run, and why. */
+/** Commands the README shows failing: the error each must answer. */
+const EXPECTED_ERROR: Record<string, string> = {
+  "curl --data-binary '[{\"n\": 5},, {\"n\": 6}]' -H 'content-type: application/json'   http://127.0.0.1:7280/queues/events/records":
+    "BadJson",
+};
+
 const SKIPPED: Record<string, string> = {
   "nats-server -js -sd ./nats-store &": NATS,
   "npx deno run -A cli.ts forward ./wal events --nats nats://127.0.0.1:4222 --stream EVENTS --subject events.in --create-stream":
@@ -185,7 +193,11 @@ describe("README commands", () => {
   test("are found, and every exception still names one of them", () => {
     assert.ok(commands.includes("npm start") && commands.length > 10);
     for (
-      const command of [...Object.keys(SKIPPED), ...Object.keys(DIRECTORY)]
+      const command of [
+        ...Object.keys(SKIPPED),
+        ...Object.keys(DIRECTORY),
+        ...Object.keys(EXPECTED_ERROR),
+      ]
     ) {
       assert.ok(commands.includes(command), `not in the README: ${command}`);
     }
@@ -224,7 +236,16 @@ describe("README commands", () => {
       });
       const output = `${result.stdout}\n${result.stderr}`;
       assert.equal(result.code, 0, output);
-      assert.doesNotMatch(result.stdout, /"error":/, output);
+      const expected = EXPECTED_ERROR[command];
+      if (expected === undefined) {
+        assert.doesNotMatch(result.stdout, /"error":/, output);
+      } else {
+        assert.match(
+          result.stdout,
+          new RegExp(`"error":"${expected}"`),
+          output,
+        );
+      }
     });
   }
 
