@@ -14,6 +14,7 @@ import type { BodyDecoder } from "./content_decoding.ts";
 import { bodyTooLarge, type BodyWatch, watchBody } from "./body_watch.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
 import { type ChunkSink, gatherSmallChunks } from "./small_chunks.ts";
+import type { ByteTransformer } from "../streams/byte_transformer.ts";
 
 /** What {@linkcode bodyMemory} needs of a log (a `MultiRecordLog` has it). */
 export interface MemoryGauge {
@@ -73,7 +74,7 @@ export interface ReadBodyOptions {
    */
   framing:
     | TransformStream<Uint8Array, Uint8Array>
-    | Transformer<Uint8Array, Uint8Array>;
+    | ByteTransformer;
   /**
    * Undoes the body's content coding (`bodyDecoder`), if any: the limits
    * then apply to the decoded bytes, and to the encoded ones too.
@@ -164,12 +165,12 @@ export async function readBodyRecords(
  */
 async function cutRecords(
   reader: ReadableStreamDefaultReader<Uint8Array>,
-  framing: Transformer<Uint8Array, Uint8Array>,
+  framing: ByteTransformer,
   watch: BodyWatch,
 ): Promise<Uint8Array[]> {
   const records: Uint8Array[] = [];
   const controller = collector(records);
-  const transform = framing.transform!;
+  const transform = framing.transform;
   const cut: ChunkSink = {
     enqueue: (chunk) => void transform(chunk, controller),
   };
@@ -182,7 +183,7 @@ async function cutRecords(
     small.push(value, cut);
   }
   small.flush(cut);
-  framing.flush?.(controller);
+  framing.flush(controller);
   return records;
 }
 

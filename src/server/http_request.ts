@@ -20,6 +20,7 @@ import {
 } from "../streams/record_framing.ts";
 import { parsePositionText } from "../wire/position_text.ts";
 import { HttpError } from "./http_error.ts";
+import type { ByteTransformer } from "../streams/byte_transformer.ts";
 
 /**
  * A check of `Authorization: Bearer <token>` against `token`: it compares
@@ -186,7 +187,7 @@ export function bodyFraming(
   maxRecordBytes: number,
 ):
   | TransformStream<Uint8Array, Uint8Array>
-  | Transformer<Uint8Array, Uint8Array> {
+  | ByteTransformer {
   if (format !== undefined && format !== "json" && !isRecordFraming(format)) {
     throw badQuery(
       `format must be ndjson, length-prefixed or json, got ${

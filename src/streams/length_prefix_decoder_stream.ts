@@ -5,6 +5,7 @@
  */
 
 import { RecordTooLargeError, TruncatedInputError } from "../errors.ts";
+import type { ByteTransformer } from "./byte_transformer.ts";
 
 /** Options for {@linkcode LengthPrefixDecoderStream}. */
 export interface LengthPrefixDecoderStreamOptions {
@@ -77,7 +78,7 @@ interface Decoding {
  */
 export function lengthPrefixDecoder(
   maxRecordBytes: number,
-): Transformer<Uint8Array, Uint8Array> {
+): ByteTransformer {
   if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
     throw new RangeError(
       `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
@@ -117,7 +118,7 @@ export function lengthPrefixDecoder(
         offset = fillRecord(d, chunk, offset, controller);
       }
     },
-    flush(): void {
+    flush(_controller): void {
       if (d.prefixBytes > 0) {
         throw new TruncatedInputError("length prefix", 4, d.prefixBytes);
       }

@@ -5,6 +5,7 @@
  */
 
 import { RecordTooLargeError } from "../errors.ts";
+import type { ByteTransformer } from "./byte_transformer.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -74,7 +75,7 @@ export class LineSplitStream extends TransformStream<Uint8Array, Uint8Array> {
 export function lineSplitter(
   skipEmptyLines: boolean,
   maxRecordBytes: number,
-): Transformer<Uint8Array, Uint8Array> {
+): ByteTransformer {
   if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
     throw new RangeError(
       `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
