@@ -48,6 +48,7 @@ export interface AppendPlan {
  *   A different byte, or no record there (a gap, or truncated away), is a
  *   409 `PositionInPastError` with `nextPosition`.
  *
+ * A request without records is planned as is (nothing to check or write).
  * Raises 400 `BadPosition` if the last record's position would pass
  * 2^53 − 1. Reads only: call it and append in the same turn of the queue.
  */
@@ -57,12 +58,11 @@ export function planAppend(
   position: number | undefined,
   records: readonly Uint8Array[],
 ): AppendPlan {
+  // No record: nothing to check, nothing to write, at any position.
+  if (records.length === 0) return { first: position, skip: 0 };
   const next = (log.lastPosition(queue) ?? -1) + 1;
   const first = position ?? next;
-  if (
-    records.length > 0 &&
-    first > Number.MAX_SAFE_INTEGER - (records.length - 1)
-  ) {
+  if (first > Number.MAX_SAFE_INTEGER - (records.length - 1)) {
     throw new HttpError(
       400,
       "BadPosition",

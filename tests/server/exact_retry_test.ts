@@ -19,8 +19,15 @@ function queueOf(records: Record<number, string>): StoredRecords {
     .sort((a, b) => a.position - b.position);
   return {
     lastPosition: () => held.at(-1)?.position,
-    range: (_queue, { from, to }) =>
-      held.filter((r) => r.position >= from && r.position <= to),
+    range: (_queue, { from, to }) => {
+      // The library's argument check.
+      for (const value of [from, to]) {
+        if (!Number.isSafeInteger(value) || value < 0) {
+          throw new RangeError(`bad position ${value}`);
+        }
+      }
+      return held.filter((r) => r.position >= from && r.position <= to);
+    },
   };
 }
 
@@ -78,6 +85,13 @@ describe("planAppend: the retry rule", () => {
       first: 0,
       skip: 1,
     });
+    // No record: nothing to check, at any position.
+    for (const position of [undefined, 0, 1, 3, Number.MAX_SAFE_INTEGER]) {
+      assert.deepEqual(planAppend(log, "q", position, []), {
+        first: position,
+        skip: 0,
+      });
+    }
   });
 
   test("a different byte, a different length, or no record there is a 409 with nextPosition", () => {
@@ -218,6 +232,34 @@ describe("retries over HTTP", () => {
         [...log.range("q")].map((r) => r.position),
         [4, 5, 6, 100, 101],
       );
+    });
+  });
+
+  test("a request without records, at any position (0 and others below the next too): 200, count 0, nothing written, nothing logged", async () => {
+    await withHandler({}, {}, async (handler, log, logged) => {
+      await handler(request("/queues/q/records", "a\nb\nc\n"));
+      const max = Number.MAX_SAFE_INTEGER;
+      for (const query of ["", "?position=0", "?position=1", `?position=3`]) {
+        for (const body of ["", "\n\n"]) {
+          const answer = await handler(
+            request(`/queues/q/records${query}`, body),
+          );
+          assert.equal(answer.status, 200, `${query} ${JSON.stringify(body)}`);
+          assert.deepEqual(await answer.json(), {
+            firstPosition: null,
+            lastPosition: null,
+            count: 0,
+            written: 0,
+          });
+        }
+      }
+      const empty = await handler(
+        request(`/queues/q/records?position=${max}&format=json`, "[]"),
+      );
+      assert.equal((await empty.json()).count, 0);
+      assert.deepEqual(stored(log, "q"), ["a", "b", "c"]);
+      assert.equal(log.lastPosition("q"), 2);
+      assert.deepEqual(logged, []);
     });
   });
 
