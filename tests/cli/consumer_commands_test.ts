@@ -115,11 +115,19 @@ describe("consumer commands", () => {
         "--ack",
       ], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
       let out = "";
+      let err = "";
+      let closed = false;
       child.stdout.on("data", (chunk) => out += chunk);
+      child.stderr.on("data", (chunk) => err += chunk);
       const exited = new Promise<number | null>((resolve) =>
-        child.on("close", (code) => resolve(code))
+        child.on("close", (code) => {
+          closed = true;
+          resolve(code);
+        })
       );
       while (positionsOf(out).length < 2) {
+        // A child that fails to start fails the test instead of hanging it.
+        assert.equal(closed, false, `consume exited early: ${err}`);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       // Not child.kill(): Deno's ChildProcess then reports the signal sent

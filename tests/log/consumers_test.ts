@@ -257,7 +257,7 @@ describe("consumers: acks", () => {
 });
 
 describe("consumers: storage", () => {
-  it("survive reopen; a million-ack history is one record in a hidden state queue, and old files go", async () => {
+  it("survive reopen; 3,000 acks over files of one block are one record in a hidden state queue, and old files go", async () => {
     const fs = new MemoryFileAdapter();
     const segmentBytes = BLOCK_SIZE;
     let log = await withRecords(fs, 0, { segmentBytes });
