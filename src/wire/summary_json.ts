@@ -27,10 +27,18 @@ export interface QueueSummaryJson {
 export interface SummaryJson {
   /** The queues, by name, in name order. */
   queues: Record<string, QueueSummaryJson>;
-  /** The log files, oldest first: name and length in bytes. */
+  /**
+   * The log files, oldest first: name and apparent length in bytes (a new
+   * file is sized at once but sparse: `disk` says what the files occupy).
+   */
   files: { name: string; bytes: number }[];
   /** Retained payload bytes, and the memory limit (`null` if none). */
   memory: { retainedBytes: number; limitBytes: number | null };
+  /**
+   * The bytes the log files occupy on disk (what the disk limit counts: see
+   * `ResourceUsage.diskUsedBytes`), and the disk limit (`null` if none).
+   */
+  disk: { usedBytes: number; limitBytes: number | null };
   /** Damaged frames or records skipped when the log was opened. */
   corruptionsSkippedOnOpen: number;
 }
@@ -50,6 +58,7 @@ export function summaryJson(log: MultiRecordLog): SummaryJson {
     };
   }
   const limit = log.memoryLimitBytes;
+  const diskLimit = log.diskLimitBytes;
   return {
     queues,
     files: summary.files.map((f) => ({
@@ -59,6 +68,10 @@ export function summaryJson(log: MultiRecordLog): SummaryJson {
     memory: {
       retainedBytes: log.retainedBytes,
       limitBytes: Number.isFinite(limit) ? limit : null,
+    },
+    disk: {
+      usedBytes: log.resourceUsage().diskUsedBytes,
+      limitBytes: Number.isFinite(diskLimit) ? diskLimit : null,
     },
     corruptionsSkippedOnOpen: summary.recovery.corruptionCount,
   };

@@ -46,19 +46,28 @@ describe("summaryJson", () => {
       { name: "wal-00000000000000000000", bytes: 32 * 1024 },
     ]);
     assert.deepEqual(summary.memory, { retainedBytes: 2, limitBytes: null });
+    // The file is 32 KiB long, but what it occupies is its written extent.
+    assert.deepEqual(summary.disk, {
+      usedBytes: log.resourceUsage().diskUsedBytes,
+      limitBytes: null,
+    });
+    assert.equal(summary.disk.usedBytes, 4096);
     assert.equal(summary.corruptionsSkippedOnOpen, 0);
     // Plain JSON: it survives a round trip unchanged.
     assert.deepEqual(JSON.parse(JSON.stringify(summary)), summary);
   });
 
-  test("the memory limit when there is one", async () => {
+  test("the memory and disk limits when there are", async () => {
     await using log = await MultiRecordLog.open("/wal", {
       fileAdapter: new MemoryFileAdapter(),
       memoryLimitBytes: 1000,
+      segmentBytes: 32 * 1024,
+      diskLimitBytes: 64 * 1024,
     });
     assert.deepEqual(summaryJson(log).memory, {
       retainedBytes: 0,
       limitBytes: 1000,
     });
+    assert.equal(summaryJson(log).disk.limitBytes, 64 * 1024);
   });
 });

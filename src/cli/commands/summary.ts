@@ -16,7 +16,9 @@ export const summaryCommand: Command = {
   summary: "queues (first and last position, records, bytes) and log files",
   description:
     `Prints each queue with its first and last position, record count and
-payload bytes, then the log files with their sizes.`,
+payload bytes, then the bytes the log files occupy on disk (what
+serve --disk-limit counts) and each file's apparent length (a new file is
+sized at once, but sparse: it occupies only what was written to it).`,
   args: [{ name: "DIR", description: "the log directory" }],
   options: [
     { name: "json", help: "print the summary as one JSON object" },
@@ -33,7 +35,10 @@ payload bytes, then the log files with their sizes.`,
   },
 };
 
-/** The summary as lines of text: one per queue, then one per file. */
+/**
+ * The summary as lines of text: one per queue, then the disk use and one
+ * line per file.
+ */
 export function formatSummary(summary: SummaryJson): string {
   const lines: string[] = [];
   const names = Object.keys(summary.queues);
@@ -48,9 +53,11 @@ export function formatSummary(summary: SummaryJson): string {
         `${q.payloadBytes} byte(s), next position ${q.nextPosition}`,
     );
   }
-  lines.push(`${summary.files.length} log file(s):`);
+  lines.push(
+    `${summary.files.length} log file(s), ${summary.disk.usedBytes} bytes on disk:`,
+  );
   for (const file of summary.files) {
-    lines.push(`  ${file.name}: ${file.bytes} bytes`);
+    lines.push(`  ${file.name}: ${file.bytes} bytes (apparent length)`);
   }
   if (summary.corruptionsSkippedOnOpen > 0) {
     lines.push(
