@@ -49,7 +49,7 @@ export interface BackupOutcome {
   bytesCopied: number;
   /** Log records copied (appends of a batch, truncations, queue creations and deletions). */
   logRecords: number;
-  /** Queues in the copy. */
+  /** Queues in the copy (as `summary()` counts them: the log's own state queues left out). */
   queues: number;
   /**
    * Damaged frames or records of the log copied as they are: the copy opens

@@ -16,6 +16,7 @@ import {
   RecordKind,
 } from "../format/record.ts";
 import { readRecords } from "./record_reader.ts";
+import { isStateQueueName } from "./state_queue_names.ts";
 
 /** A copy of a log file, open, and the bytes copied into it (whole blocks). */
 export interface CopiedFile extends LogFileToRead {
@@ -40,7 +41,7 @@ export interface ReadBack {
   cut: CopyPlace;
   /** Log records before the cut that decode whole. */
   logRecords: number;
-  /** Queues that exist after replaying them. */
+  /** User queues that exist after replaying them (the log's own state queues not counted). */
   queues: number;
   /** Damaged frames or records before the cut: the log's own, kept. */
   damage: number;
@@ -103,7 +104,7 @@ export function readBack(
   return {
     cut,
     logRecords,
-    queues: queues.size,
+    queues: [...queues].filter((name) => !isStateQueueName(name)).length,
     damage: damageBeforeLast,
     tailLeftOut: bytesAfter(copies, cut, end) >= HEADER_SIZE,
     suspect,
