@@ -45,9 +45,13 @@ export function freePort(): Promise<number> {
 
 /**
  * A `nats-server -js` on a free port with a temp store, started unless
- * `start` is false (for a server unreachable at first).
+ * `start` is false (for a server unreachable at first), with `extraArgs`
+ * added to its command line (`--user U --pass P`, `--auth TOKEN`).
  */
-export async function natsServer(start = true): Promise<NatsServer> {
+export async function natsServer(
+  start = true,
+  extraArgs: string[] = [],
+): Promise<NatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(`${tmpdir()}/mrecordlog-nats-`);
   let child: ChildProcess | undefined;
@@ -70,6 +74,7 @@ export async function natsServer(start = true): Promise<NatsServer> {
     async start(): Promise<void> {
       if (child !== undefined) throw new Error("nats-server already running");
       const args = ["-js", "-sd", storeDir, "-p", `${port}`, "-a", "127.0.0.1"];
+      args.push(...extraArgs);
       const started = spawn("nats-server", args, { stdio: "pipe" });
       child = started;
       started.stdout!.on("data", (chunk) => output += chunk);
