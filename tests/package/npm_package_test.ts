@@ -17,7 +17,14 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { natsServer } from "../jetstream/nats_server.ts";
 import { missingDevTool, REPO, runOk, startServer } from "./process_helpers.ts";
+import {
+  assertScalingOutRan,
+  EXAMPLES,
+  readmeExample,
+  runnableExample,
+} from "./readme_examples.ts";
 
 // Packing builds dist/ with tsc and installing copies it: done once per suite
 // run, in its Node run (the third of `npm test`), which starts Node and Bun.
@@ -81,6 +88,8 @@ const TSCONFIG = {
 };
 
 let project: Promise<string> | undefined;
+/** The packed tarball's path (once {@linkcode installedProject} packed it). */
+let tarball = "";
 
 /** The temp project with the packed package installed (packed once). */
 function installedProject(): Promise<string> {
@@ -93,6 +102,7 @@ function installedProject(): Promise<string> {
       { cwd: REPO },
     );
     const [{ filename }] = JSON.parse(packed.slice(packed.indexOf("[")));
+    tarball = join(dir, filename);
     const app = join(dir, "app");
     runSetup(app);
     await runOk(
@@ -109,6 +119,38 @@ function installedProject(): Promise<string> {
     return app;
   })();
   return project;
+}
+
+let natsProject: Promise<string> | undefined;
+
+/**
+ * A second temp project: the packed package with the NATS clients it names
+ * as optional peer dependencies (the versions this repository tests with),
+ * as the README's Scaling out says to install them.
+ */
+function installedWithNats(): Promise<string> {
+  natsProject ??= (async () => {
+    const app = join(await installedProject(), "..", "app-nats");
+    runSetup(app);
+    const dev = JSON.parse(readFileSync(`${REPO}package.json`, "utf8"))
+      .devDependencies as Record<string, string>;
+    const peers = ["@nats-io/jetstream", "@nats-io/nats-core"];
+    peers.push("@nats-io/transport-node");
+    await runOk(
+      "npm",
+      [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--prefer-offline",
+        tarball,
+        ...peers.map((name) => `${name}@${dev[name]}`),
+      ],
+      { cwd: app },
+    );
+    return app;
+  })();
+  return natsProject;
 }
 
 /** An empty ES module project with the scripts the tests run. */
@@ -194,10 +236,55 @@ describe("the npm package", () => {
     assert.match(help, /^ *serve /m);
   });
 
+  test(
+    "with the NATS clients beside it, still no Deno or Bun",
+    TIMEOUT,
+    async () => {
+      const app = await installedWithNats();
+      const installed = readdirSync(join(app, "node_modules"));
+      assert.ok(installed.includes("@nats-io"), installed.join(" "));
+      assert.ok(
+        !installed.some((name) => /^(deno|bun)$|^@(deno|oven)\b/.test(name)),
+        installed.join(" "),
+      );
+    },
+  );
+
   for (const runtime of ["node", "bun"] as const) {
     const skip = ONLY_UNDER_NODE ??
       (runtime === "bun" ? missingDevTool("bun") : undefined);
     const exe = runtime === "bun" ? BUN : "node";
+
+    test(`under ${runtime}: the README's Use example runs as written`, {
+      ...TIMEOUT,
+      skip,
+    }, async () => {
+      const app = await installedProject();
+      const dir = join(app, `use-wal-${runtime}`);
+      const code = runnableExample(readmeExample(EXAMPLES.use), dir);
+      writeFileSync(join(app, `use-${runtime}.mjs`), code);
+      const out = await runOk(exe, [`use-${runtime}.mjs`], { cwd: app });
+      assert.match(out, /^11 /m);
+    });
+
+    test(
+      `under ${runtime}: the README's Scaling out example forwards to a real nats-server`,
+      { ...TIMEOUT, skip },
+      async () => {
+        const app = await installedWithNats();
+        await using server = await natsServer();
+        const dir = join(app, `forward-wal-${runtime}`);
+        const code = runnableExample(
+          readmeExample(EXAMPLES.scalingOut),
+          dir,
+          server.url,
+        );
+        writeFileSync(join(app, `forward-${runtime}.mjs`), code);
+        const out = await runOk(exe, [`forward-${runtime}.mjs`], { cwd: app });
+        assert.match(out, /acked: 0/);
+        await assertScalingOutRan(dir, server.url);
+      },
+    );
 
     test(`under ${runtime}: open, append, read through a stream, reopen`, {
       ...TIMEOUT,
