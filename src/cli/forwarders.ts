@@ -79,7 +79,8 @@ export const FORWARD_OPTION: CommandOption = {
   multiple: true,
   help: `forward queue Q (created if missing) to JetStream:
 URL is nats://host:port/STREAM/SUBJECT[?consumer=NAME]
-(log consumer default jetstream); repeatable; GET /queues
+[&create-stream] (log consumer default jetstream; with
+create-stream, a missing stream is created); repeatable; GET /queues
 shows each forwarder's status (NATS_TOKEN, NATS_USER and
 NATS_PASSWORD are its credentials)`,
 };
@@ -96,6 +97,8 @@ export interface ForwardSpec {
   subject: string;
   /** The log consumer. */
   consumer: string;
+  /** Whether a missing stream is created (`&create-stream`). */
+  createStream: boolean;
 }
 
 /** The `--forward` options given. Raises `UsageError` on a bad one. */
@@ -124,27 +127,35 @@ export function forwardSpecs(flags: Flags): ForwardSpec[] {
   return specs;
 }
 
-/** `QUEUE=nats://host:port/STREAM/SUBJECT[?consumer=NAME]`. */
+/** The form of a `--forward` value, for errors and help. */
+const FORWARD_FORM =
+  "QUEUE=nats://host:port/STREAM/SUBJECT[?consumer=NAME][&create-stream]";
+
+/** `QUEUE=nats://host:port/STREAM/SUBJECT[?consumer=NAME][&create-stream]`. */
 export function parseForwardSpec(text: string): ForwardSpec {
-  const match =
-    /^(.+?)=(nats:\/\/[^/?#]+)\/([^/?#]+)\/([^/?#]+)(?:\?consumer=([^&#]+))?$/
-      .exec(text);
-  if (!match) {
+  const match = /^(.+?)=(nats:\/\/[^/?#]+)\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/
+    .exec(text);
+  const query = new URLSearchParams(match?.[5] ?? "");
+  const unknown = [...query.keys()].filter((k) =>
+    k !== "consumer" && k !== "create-stream"
+  );
+  const createStream = query.get("create-stream");
+  if (
+    !match || unknown.length > 0 ||
+    (createStream !== null && createStream !== "" && createStream !== "true")
+  ) {
     throw new UsageError(
-      `--forward must be QUEUE=nats://host:port/STREAM/SUBJECT[?consumer=NAME], got ${
-        JSON.stringify(text)
-      }`,
+      `--forward must be ${FORWARD_FORM}, got ${JSON.stringify(text)}`,
     );
   }
-  const [, queue, server, stream, subject, consumer] = match;
+  const [, queue, server, stream, subject] = match;
   return {
     queue,
     server,
     stream: decodeURIComponent(stream),
     subject: decodeURIComponent(subject),
-    consumer: consumer === undefined
-      ? "jetstream"
-      : decodeURIComponent(consumer),
+    consumer: query.get("consumer") ?? "jetstream",
+    createStream: createStream !== null,
   };
 }
 
@@ -175,6 +186,7 @@ export function serveForwarders(specs: ForwardSpec[]): ServeForwarders {
           stream,
           subject,
           consumer,
+          createStream: spec.createStream,
           ...natsCredentials(),
         });
         running.push([spec, forwarder]);
@@ -195,8 +207,13 @@ function forwarderJson(
   spec: ForwardSpec,
   status: ForwarderStatus,
 ): ForwarderStatusJson {
+  const { queue, server, stream, subject, consumer } = spec;
   return {
-    ...spec,
+    queue,
+    server,
+    stream,
+    subject,
+    consumer,
     acked: status.acked ?? null,
     lag: status.lag,
     connected: status.connected,

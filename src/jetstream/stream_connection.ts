@@ -83,7 +83,7 @@ async function streamInfo(
     throw new Error(
       `stream ${
         JSON.stringify(options.stream)
-      } not found (create it, or forward with createStream / --create-stream)`,
+      } not found (create it, or let the forwarder create it: createStream, forward --create-stream, serve --forward …&create-stream)`,
       { cause: error },
     );
   }

@@ -35,7 +35,7 @@ describe("serve --forward", () => {
           "--forward",
           `q=${nats.url}/EVENTS/events.q`,
           "--forward",
-          `other=${nats.url}/EVENTS/events.other?consumer=out`,
+          `other=${nats.url}/OTHER/other.in?consumer=out&create-stream`,
         ]);
         const exited = new Promise<number | null>((resolve) =>
           served.child.on("close", (code) => resolve(code))
@@ -78,8 +78,8 @@ describe("serve --forward", () => {
           }, {
             queue: "other",
             server: nats.url,
-            stream: "EVENTS",
-            subject: "events.other",
+            stream: "OTHER", // missing, created (&create-stream)
+            subject: "other.in",
             consumer: "out",
             acked: null,
             lag: 0,
@@ -119,8 +119,16 @@ describe("serve --forward", () => {
     assertFails(
       bad,
       2,
-      /^mrecordlog serve: --forward must be QUEUE=nats:\/\/host:port\/STREAM\/SUBJECT\[\?consumer=NAME\], got "q=http:\/\/x\/S\/s"$/,
+      /^mrecordlog serve: --forward must be QUEUE=nats:\/\/host:port\/STREAM\/SUBJECT\[\?consumer=NAME\]\[&create-stream\], got "q=http:\/\/x\/S\/s"$/,
     );
+    const unknown = cli([
+      "serve",
+      "--port",
+      "0",
+      "--forward",
+      "q=nats://127.0.0.1:1/S/s?consumer=c&createstream",
+    ]);
+    assertFails(unknown, 2, /--forward must be .*, got "q=nats:/);
     const twice = cli([
       "serve",
       "--port",
