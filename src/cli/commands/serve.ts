@@ -40,11 +40,13 @@ export const serveCommand: Command = {
 SIGINT or SIGTERM.
 
 Routes: GET /queues, POST|DELETE|GET /queues/{queue},
-POST /queues/{queue}/records[?position=N][&format=ndjson|length-prefixed],
+POST /queues/{queue}/records[?position=N][&format=ndjson|length-prefixed|json],
 GET /queues/{queue}/records[?from=N][&to=N][&follow=true] (NDJSON lines
-{"position":N,"payload":"<base64>"}), POST /queues/{queue}/truncate?position=N.
+{"position":N,"payload":"<base64>"}), POST /queues/{queue}/truncate?position=N;
+consumers, retention, GET /metrics and GET /status: see the README.
 Queue names are percent-encoded ('/' as %2F). An append stores its whole body
-or nothing; with ?position=N a retry writes only what is not stored yet.
+or nothing; with ?position=N a retry writes only what is not stored yet, and
+below the queue's next position anything but the same records is a 409.
 
 Sizes take a binary unit: 65536, 64KiB, 512MiB, 1GiB.`,
   args: [{
