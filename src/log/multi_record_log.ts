@@ -4,25 +4,13 @@ import {
   checkPosition,
   queueNameBytes,
 } from "../arguments.ts";
-import type { DirectoryLock } from "../storage/directory_lock.ts";
-import type { FileAdapter } from "../storage/file_adapter.ts";
+import type { LogRecordBatch } from "../log_record_batch.ts";
+import type { QueueWritableOptions } from "../streams/queue_writable_stream.ts";
 import { backupLog, type BackupOutcome } from "./backup.ts";
-import {
-  LogClosedError,
-  LogReadOnlyError,
-  MissingQueueError,
-} from "../errors.ts";
-import { ChangeListeners } from "./change_listeners.ts";
-import {
-  addConsumer,
-  advanceConsumer,
-  consumerStart,
-  type ConsumerSummary,
-  findConsumer,
-  listConsumers,
-  removeConsumer,
-} from "./consumers.ts";
-import { collectGarbageAndCommit } from "./collect_garbage.ts";
+import { type ConsumerSummary, listConsumers } from "./consumers.ts";
+import { type LogHandle, openLogHandle } from "./log_handle.ts";
+import type { LogMetrics } from "./log_metrics.ts";
+import { logMetrics, logResourceUsage, logSummary } from "./log_reports.ts";
 import type {
   AppendOutcome,
   CreateConsumerOptions,
@@ -35,29 +23,18 @@ import type {
   TruncateOutcome,
   WriteOutcome,
 } from "./log_types.ts";
-import { collectLogMetrics, type LogMetrics } from "./log_metrics.ts";
-import { measureResourceUsage, summarizeLog } from "./log_summary.ts";
-import { LogWrites, NOTHING_WRITTEN } from "./log_writes.ts";
-import { loadQueueStates } from "./load_queue_states.ts";
-import type { LogRecord, MemQueue } from "./mem_queue.ts";
-import type { MemQueues } from "./mem_queues.ts";
-import { type LogState, openLogState } from "./open_log_state.ts";
-import {
-  type ResolvedOpenOptions,
-  resolveOpenOptions,
-} from "./open_options.ts";
+import type { LogRecord } from "./mem_queue.ts";
 import { type PersistAction, validatePersistAction } from "./persist_policy.ts";
+import type { RetentionLimits } from "./queue_state.ts";
+import {
+  ackConsumer,
+  createConsumer,
+  deleteConsumer,
+  setRetention,
+} from "./queue_state_writes.ts";
+import { openQueueReadable, openQueueWritable } from "./queue_streams.ts";
 import { rangeAsync } from "./range_async.ts";
 import { rangeBatches } from "./range_batches.ts";
-import type { LogRecordBatch } from "../log_record_batch.ts";
-import type { RetentionLimits } from "./queue_state.ts";
-import { type RecoveryReport, recoveryWarnings } from "./recovery_report.ts";
-import { setRetentionLimits } from "./retention.ts";
-import { createQueueReadable } from "../streams/queue_readable_stream.ts";
-import {
-  createQueueWritable,
-  type QueueWritableOptions,
-} from "../streams/queue_writable_stream.ts";
 
 // Where the tools and tests found it before the types had a module of their own.
 export type { OpenOptions } from "./log_types.ts";
@@ -90,42 +67,15 @@ export type { OpenOptions } from "./log_types.ts";
  * ```
  */
 // The class is longer than the ~400 lines of the project's rule: it is the
-// public API, each method checking its arguments and handing the work to a
-// module (log_writes.ts, consumers.ts, retention.ts, ...); most of its
-// length is the documentation of that API.
+// public API and its documentation (about 270 of its lines), each method
+// checking its arguments and handing the work to a module: log_handle.ts
+// (the open log's parts and checks, opening and closing), log_writes.ts,
+// queue_state_writes.ts, queue_streams.ts, log_reports.ts, ...
 export class MultiRecordLog {
-  readonly #dir: string;
-  readonly #fileAdapter: FileAdapter;
-  readonly #queues: MemQueues;
-  /** `undefined` when opened read-only. */
-  readonly #writes: LogWrites | undefined;
-  readonly #lock: DirectoryLock | undefined;
-  readonly #files: ReadonlyMap<number, number>;
-  readonly #diskUsedBytes: () => number;
-  readonly #recovery: RecoveryReport;
-  readonly #memoryLimit: number;
-  readonly #diskLimit: number;
-  readonly #listeners: ChangeListeners;
-  #closed = false;
-  #closing: Promise<void> | undefined;
+  readonly #log: LogHandle;
 
-  private constructor(
-    dir: string,
-    state: LogState,
-    options: ResolvedOpenOptions,
-  ) {
-    this.#dir = dir;
-    this.#fileAdapter = options.fileAdapter;
-    this.#queues = state.queues;
-    this.#lock = state.lock;
-    this.#files = state.files;
-    this.#diskUsedBytes = state.diskUsedBytes;
-    this.#recovery = state.recovery;
-    this.#memoryLimit = options.memoryLimitBytes;
-    this.#diskLimit = options.diskLimitBytes;
-    this.#listeners = new ChangeListeners(options.onWarning);
-    this.#writes = state.writer &&
-      new LogWrites(state.queues, state.writer, options, this.#listeners);
+  private constructor(log: LogHandle) {
+    this.#log = log;
   }
 
   /**
@@ -144,32 +94,13 @@ export class MultiRecordLog {
     dir: string,
     options: OpenOptions = {},
   ): Promise<MultiRecordLog> {
-    const resolved = resolveOpenOptions(dir, options);
-    const state = openLogState(dir, resolved);
-    const log = new MultiRecordLog(dir, state, resolved);
-    const { recovery, incompleteTail } = state;
-    const { readOnly, onWarning } = resolved;
-    try {
-      for (
-        const line of recoveryWarnings(recovery, dir, readOnly, incompleteTail)
-      ) {
-        onWarning(line);
-      }
-      loadQueueStates(state.queues, state.writer, onWarning);
-      if (state.writer) {
-        await collectGarbageAndCommit(state.queues, state.writer, true);
-      }
-    } catch (error) {
-      await log.close().catch(() => {});
-      throw error;
-    }
-    return log;
+    return new MultiRecordLog(await openLogHandle(dir, options));
   }
 
   /** Creates an empty queue (flushed and fsynced). Raises `QueueAlreadyExistsError`. */
   async createQueue(queue: string): Promise<WriteOutcome> {
     const nameBytes = queueNameBytes(queue);
-    return await this.#writing().createQueue(queue, nameBytes);
+    return await this.#log.writing().createQueue(queue, nameBytes);
   }
 
   /**
@@ -177,14 +108,14 @@ export class MultiRecordLog {
    * and fsynced). Raises `MissingQueueError`.
    */
   async deleteQueue(queue: string): Promise<WriteOutcome> {
-    const q = this.#queue(queue);
-    return await this.#writing().deleteQueue(q);
+    const q = this.#log.queue(queue);
+    return await this.#log.writing().deleteQueue(q);
   }
 
   /** True if the queue exists. */
   queueExists(queue: string): boolean {
-    this.#checkOpen();
-    const q = this.#queues.get(queue);
+    this.#log.checkOpen();
+    const q = this.#log.queues.get(queue);
     if (q !== undefined && !q.internal) return true;
     queueNameBytes(queue);
     return false;
@@ -195,8 +126,8 @@ export class MultiRecordLog {
    * queues only with `{ internal: true }`.
    */
   listQueues(options?: InternalQueuesOptions): string[] {
-    this.#checkOpen();
-    return this.#queues.sorted(options?.internal).map((q) => q.name);
+    this.#log.checkOpen();
+    return this.#log.queues.sorted(options?.internal).map((q) => q.name);
   }
 
   /**
@@ -231,12 +162,12 @@ export class MultiRecordLog {
     payloads: readonly Uint8Array[],
   ): Promise<AppendOutcome> {
     try {
-      const q = this.#queue(queue);
+      const q = this.#log.queue(queue);
       checkOptionalPosition(position, "position");
       const bytes = checkPayloads(payloads, "payloads");
-      return this.#writing().append(q, position, payloads, bytes);
+      return this.#log.writing().append(q, position, payloads, bytes);
     } catch (error) {
-      this.#writes?.counters.rejected(error);
+      this.#log.writes?.counters.rejected(error);
       return Promise.reject(error);
     }
   }
@@ -248,9 +179,9 @@ export class MultiRecordLog {
    * record held. Raises `MissingQueueError`.
    */
   async truncate(queue: string, position: number): Promise<TruncateOutcome> {
-    const q = this.#queue(queue);
+    const q = this.#log.queue(queue);
     checkPosition(position, "position");
-    return await this.#writing().truncate(q, position);
+    return await this.#log.writing().truncate(q, position);
   }
 
   /**
@@ -267,7 +198,7 @@ export class MultiRecordLog {
     queue: string,
     options: RangeOptions = {},
   ): IterableIterator<LogRecord> {
-    const q = this.#queue(queue);
+    const q = this.#log.queue(queue);
     const from = checkOptionalPosition(options.from, "from") ?? 0;
     const to = checkOptionalPosition(options.to, "to") ?? Infinity;
     return q.range(from, to);
@@ -293,7 +224,7 @@ export class MultiRecordLog {
     options: RangeOptions = {},
   ): AsyncIterableIterator<LogRecord> {
     const records = this.range(queue, options);
-    return rangeAsync(records, this.#queues.cold?.reader);
+    return rangeAsync(records, this.#log.queues.cold?.reader);
   }
 
   /**
@@ -318,7 +249,7 @@ export class MultiRecordLog {
     queue: string,
     options: RangeOptions = {},
   ): IterableIterator<LogRecordBatch> {
-    const q = this.#queue(queue);
+    const q = this.#log.queue(queue);
     const from = checkOptionalPosition(options.from, "from") ?? 0;
     const to = checkOptionalPosition(options.to, "to") ?? Infinity;
     return rangeBatches(q, from, to);
@@ -343,9 +274,7 @@ export class MultiRecordLog {
     queue: string,
     options?: QueueWritableOptions,
   ): WritableStream<Uint8Array | Uint8Array[]> {
-    const isCurrent = this.#isCurrent(queue);
-    if (this.#writes === undefined) throw new LogReadOnlyError();
-    return createQueueWritable(this, queue, options, isCurrent);
+    return openQueueWritable(this, this.#log, queue, options);
   }
 
   /**
@@ -393,23 +322,7 @@ export class MultiRecordLog {
     queue: string,
     options?: LogReadableOptions,
   ): ReadableStream<LogRecord> | ReadableStream<LogRecordBatch> {
-    const isCurrent = this.#isCurrent(queue);
-    if (options?.consumer === undefined) {
-      return createQueueReadable(this, queue, options, isCurrent);
-    }
-    const { consumer: name, ...rest } = options;
-    if (rest.from !== undefined) {
-      throw new TypeError("readable takes from or consumer, not both");
-    }
-    const q = this.#queue(queue);
-    const from = consumerStart(q, name);
-    const consumer = findConsumer(q, name);
-    return createQueueReadable(
-      this,
-      queue,
-      { ...rest, from },
-      () => isCurrent() && q.state?.consumers.get(name) === consumer,
-    );
+    return openQueueReadable(this, this.#log, queue, options);
   }
 
   /**
@@ -425,10 +338,7 @@ export class MultiRecordLog {
     name: string,
     options?: CreateConsumerOptions,
   ): Promise<WriteOutcome> {
-    const q = this.#queue(queue);
-    const writes = this.#writing();
-    addConsumer(q, name, options?.from);
-    return await writes.stateChanged(q, true);
+    return await createConsumer(this.#log, queue, name, options);
   }
 
   /**
@@ -437,10 +347,7 @@ export class MultiRecordLog {
    * `MissingQueueError`, `MissingConsumerError`.
    */
   async deleteConsumer(queue: string, name: string): Promise<WriteOutcome> {
-    const q = this.#queue(queue);
-    const writes = this.#writing();
-    removeConsumer(q, name);
-    return await writes.stateChanged(q, true);
+    return await deleteConsumer(this.#log, queue, name);
   }
 
   /**
@@ -448,7 +355,7 @@ export class MultiRecordLog {
    * if none yet) and lag (records held after its position).
    */
   listConsumers(queue: string): ConsumerSummary[] {
-    return listConsumers(this.#queue(queue));
+    return listConsumers(this.#log.queue(queue));
   }
 
   /**
@@ -462,16 +369,7 @@ export class MultiRecordLog {
    * `RangeError` for a position past the queue's last.
    */
   ack(queue: string, name: string, position: number): Promise<WriteOutcome> {
-    try {
-      const q = this.#queue(queue);
-      const writes = this.#writing();
-      if (!advanceConsumer(q, name, position)) {
-        return writes.commitLikeAppends(false).then(() => NOTHING_WRITTEN);
-      }
-      return writes.stateChanged(q, false);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return ackConsumer(this.#log, queue, name, position);
   }
 
   /**
@@ -487,27 +385,24 @@ export class MultiRecordLog {
     queue: string,
     limits: RetentionLimits | undefined,
   ): Promise<WriteOutcome> {
-    const q = this.#queue(queue);
-    const writes = this.#writing();
-    setRetentionLimits(q, limits);
-    return await writes.stateChanged(q, true);
+    return await setRetention(this.#log, queue, limits);
   }
 
   /** The queue's retention limits, or `undefined` if it has none. */
   retention(queue: string): RetentionLimits | undefined {
-    const limits = this.#queue(queue).state?.retention;
+    const limits = this.#log.queue(queue).state?.retention;
     return limits && { ...limits };
   }
 
   /** The last position of the queue, or `undefined` if it never advanced. */
   lastPosition(queue: string): number | undefined {
-    const q = this.#queue(queue);
+    const q = this.#log.queue(queue);
     return q.visibleNext > 0 ? q.visibleNext - 1 : undefined;
   }
 
   /** The last record held in the queue, if any. */
   lastRecord(queue: string): LogRecord | undefined {
-    return this.#queue(queue).lastVisible();
+    return this.#log.queue(queue).lastVisible();
   }
 
   /**
@@ -515,13 +410,7 @@ export class MultiRecordLog {
    * skipped; the log's own queues only with `{ internal: true }`.
    */
   summary(options?: InternalQueuesOptions): LogSummary {
-    this.#checkOpen();
-    return summarizeLog(
-      this.#queues,
-      this.#files,
-      this.#recovery,
-      options?.internal ?? false,
-    );
+    return logSummary(this.#log, options);
   }
 
   /**
@@ -529,8 +418,7 @@ export class MultiRecordLog {
    * their apparent length: see `ResourceUsage.diskUsedBytes`).
    */
   resourceUsage(): ResourceUsage {
-    this.#checkOpen();
-    return measureResourceUsage(this.#queues, this.#diskUsedBytes());
+    return logResourceUsage(this.#log);
   }
 
   /**
@@ -541,25 +429,13 @@ export class MultiRecordLog {
    * operation, appends refused by limit, and append and fsync durations.
    */
   metrics(): LogMetrics {
-    this.#checkOpen();
-    return collectLogMetrics(
-      this.#queues,
-      {
-        memoryAllocatedBytes: this.#queues.memoryUsage().allocatedBytes,
-        memoryLimitBytes: this.#memoryLimit,
-        diskUsedBytes: this.#diskUsedBytes(),
-        diskLimitBytes: this.#diskLimit,
-        segmentFiles: this.#files.size,
-      },
-      this.#writes?.counters,
-      this.#writes?.writer.fsyncSeconds,
-    );
+    return logMetrics(this.#log);
   }
 
   /** Waits until everything appended so far is written (`"flush"`) or fsynced (`"fsync"`). */
   async persist(action: PersistAction): Promise<void> {
     validatePersistAction(action, "action");
-    await this.#writing().writer.commit(action === "fsync");
+    await this.#log.writing().writer.commit(action === "fsync");
   }
 
   /**
@@ -576,13 +452,13 @@ export class MultiRecordLog {
    * ```
    */
   async backup(destDir: string): Promise<BackupOutcome> {
-    this.#checkOpen();
-    const writes = this.#writes;
+    this.#log.checkOpen();
+    const writes = this.#log.writes;
     if (writes !== undefined && !writes.writer.failed) {
       await writes.writer.commit(false);
     }
-    return await backupLog(this.#dir, destDir, {
-      fileAdapter: this.#fileAdapter,
+    return await backupLog(this.#log.dir, destDir, {
+      fileAdapter: this.#log.fileAdapter,
     });
   }
 
@@ -591,24 +467,7 @@ export class MultiRecordLog {
    * directory. Later calls raise `LogClosedError`. Safe to call twice.
    */
   close(): Promise<void> {
-    if (this.#closing) return this.#closing;
-    this.#closed = true;
-    for (const q of this.#queues.values()) q.deleted = true;
-    this.#listeners.notify();
-    this.#closing = (async () => {
-      const writer = this.#writes?.writer;
-      if (writer === undefined) return;
-      try {
-        if (!writer.failed) await writer.commit(true);
-      } finally {
-        try {
-          writer.close();
-        } finally {
-          this.#lock?.release();
-        }
-      }
-    })();
-    return this.#closing;
+    return this.#log.close();
   }
 
   /** Closes the log: `await using log = await MultiRecordLog.open(dir)`. */
@@ -618,7 +477,7 @@ export class MultiRecordLog {
 
   /** True once `close()` was called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#log.closed;
   }
 
   /**
@@ -626,12 +485,12 @@ export class MultiRecordLog {
    * retained bytes unless the log was opened with `hotBytes`.
    */
   get retainedBytes(): number {
-    return this.#queues.retainedBytes;
+    return this.#log.queues.retainedBytes;
   }
 
   /** The `memoryLimitBytes` given to `open` (`Infinity` if none). */
   get memoryLimitBytes(): number {
-    return this.#memoryLimit;
+    return this.#log.memoryLimitBytes;
   }
 
   /**
@@ -639,12 +498,12 @@ export class MultiRecordLog {
    * if none: all).
    */
   get hotBytes(): number {
-    return this.#queues.cold?.hotBytes ?? Infinity;
+    return this.#log.queues.cold?.hotBytes ?? Infinity;
   }
 
   /** The `diskLimitBytes` given to `open` (`Infinity` if none). */
   get diskLimitBytes(): number {
-    return this.#diskLimit;
+    return this.#log.diskLimitBytes;
   }
 
   /**
@@ -661,36 +520,6 @@ export class MultiRecordLog {
    * ```
    */
   onChange(listener: () => void): () => void {
-    return this.#listeners.add(listener);
-  }
-
-  #queue(queue: string): MemQueue {
-    this.#checkOpen();
-    const q = this.#queues.get(queue);
-    if (q && !q.internal) return q;
-    queueNameBytes(queue);
-    throw new MissingQueueError(queue);
-  }
-
-  /**
-   * Whether `queue` is still the queue of that name it is now: a stream stops
-   * when its queue is deleted, even if one of the same name is created.
-   */
-  #isCurrent(queue: string): () => boolean {
-    const q = this.#queue(queue);
-    return () => !this.#closed && this.#queues.get(queue) === q;
-  }
-
-  #checkOpen(): void {
-    if (this.#closed) throw new LogClosedError();
-  }
-
-  /** The writing side, if the log is open for writing and has not failed. */
-  #writing(): LogWrites {
-    this.#checkOpen();
-    const writes = this.#writes;
-    if (writes === undefined) throw new LogReadOnlyError();
-    if (writes.writer.failed) throw writes.writer.failed;
-    return writes;
+    return this.#log.listeners.add(listener);
   }
 }
