@@ -3,8 +3,8 @@
  * reads (`from`) and the last position it acknowledged (`acked`); a queue
  * whose consumers have all acknowledged something is truncated to the lowest
  * of their acks. These functions change `q.state` in memory and check their
- * arguments before changing anything; `MultiRecordLog` then writes the state
- * (`state_queue.ts`) and follows the truncation.
+ * arguments before changing anything; `queue_state_writes.ts` then writes the
+ * state (`state_queue.ts`) and follows the truncation.
  *
  * @module
  */
