@@ -212,6 +212,17 @@ describe("status page in Chromium", { timeout: 240_000 }, () => {
             const lines = await page.locator("#chart polyline").count();
             return lines === queues.length ? lines : undefined;
           });
+          // The chart draws the rate: a segment of each queue's line (two
+          // points or more), above the zero line at some point.
+          await eventually("each queue's rate drawn above zero", async () => {
+            const lines = await chartLines(page);
+            const drawn = queues.every((queue) => {
+              const line = lines.find((l) => l.name === queue);
+              return line !== undefined && line.ys.length >= 2 &&
+                line.ys.some((y) => y < line.zeroY - 0.5);
+            });
+            return drawn ? lines : undefined;
+          });
           if (UPDATE_SCREENSHOT) await delay(60_000);
           await screenshot(page);
         } finally {
@@ -240,6 +251,24 @@ async function traffic(
     }));
     await delay(100);
   }
+}
+
+/** Each line of the rate chart: its queue, the y of its points, the y of rate 0. */
+async function chartLines(
+  page: Page,
+): Promise<{ name: string; ys: number[]; zeroY: number }[]> {
+  // The first grid line is the rate 0 (the chart draws 0, top / 2, top).
+  return await page.evaluate(`(() => {
+    const zeroY = Number(
+      document.querySelector("#chart line.grid").getAttribute("y1"),
+    );
+    return [...document.querySelectorAll("#chart polyline")].map((line) => ({
+      name: line.querySelector("title").textContent,
+      ys: line.getAttribute("points").trim().split(" ")
+        .map((point) => Number(point.split(",")[1])),
+      zeroY,
+    }));
+  })()`) as { name: string; ys: number[]; zeroY: number }[];
 }
 
 function delay(ms: number): Promise<void> {
