@@ -183,23 +183,9 @@ export class ColdReader {
         continue;
       }
       const h = base + at - blockStart;
-      const fail = (reason: string): never => {
-        throw new CorruptionError(fileNumber, at, reason);
-      };
-      if (h + HEADER_SIZE > blockEnd) fail("the file ends in the record");
-      const checksum = (bytes[h] | (bytes[h + 1] << 8) | (bytes[h + 2] << 16) |
-        (bytes[h + 3] << 24)) >>> 0;
-      const length = bytes[h + 4] | (bytes[h + 5] << 8);
+      const starts = first === undefined;
+      const end = checkedFrameEnd(bytes, h, blockEnd, starts, fileNumber, at);
       const type = bytes[h + 6];
-      const end = h + HEADER_SIZE + length;
-      if (end > blockEnd) fail("frame length runs past the block");
-      if (crc32(bytes.subarray(h + 6, end)) !== checksum) {
-        fail("checksum mismatch");
-      }
-      const expected = first === undefined
-        ? type === FrameType.Full || type === FrameType.First
-        : type === FrameType.Middle || type === FrameType.Last;
-      if (!expected) fail(`unexpected frame type ${type}`);
       const payload = h + HEADER_SIZE;
       if (first === undefined) {
         if (type === FrameType.Full) return bytes.subarray(payload, end);
@@ -216,25 +202,28 @@ export class ColdReader {
           total = to - from;
           copied = true;
         }
-        this.#copy(bytes, payload, length, total);
-        total += length;
+        this.#copy(bytes, payload, end - payload, total);
+        total += end - payload;
       }
       if (type === FrameType.Last) {
-        let record: Uint8Array;
-        if (copied) {
-          record = this.#arena.subarray(
-            this.#arenaUsed,
-            this.#arenaUsed + total,
-          );
-          this.#arenaUsed += total;
-        } else {
-          record = first.bytes.subarray(from, to);
-        }
+        const record = copied
+          ? this.#takeCopy(total)
+          : first.bytes.subarray(from, to);
         (first.moved ??= new Map()).set(offset, record);
         return record;
       }
       at = blockStart + end - base;
     }
+  }
+
+  /** The `total` bytes copied to the arena's free space, from now on used. */
+  #takeCopy(total: number): Uint8Array {
+    const record = this.#arena.subarray(
+      this.#arenaUsed,
+      this.#arenaUsed + total,
+    );
+    this.#arenaUsed += total;
+    return record;
   }
 
   /**
@@ -289,4 +278,46 @@ export class ColdReader {
       file.close();
     }
   }
+}
+
+/**
+ * Checks the frame whose header is at `h` in `bytes`, in a block that ends
+ * at `blockEnd`: that it fits in the block, its checksum, and that its type
+ * is one the first frame of a record may have (`starts`) or a later one.
+ * Returns where the frame ends in `bytes`; raises `CorruptionError` (at
+ * offset `at` of log file `fileNumber`) if it is damaged.
+ */
+function checkedFrameEnd(
+  bytes: Uint8Array,
+  h: number,
+  blockEnd: number,
+  starts: boolean,
+  fileNumber: number,
+  at: number,
+): number {
+  if (h + HEADER_SIZE > blockEnd) {
+    throw new CorruptionError(fileNumber, at, "the file ends in the record");
+  }
+  const checksum = (bytes[h] | (bytes[h + 1] << 8) | (bytes[h + 2] << 16) |
+    (bytes[h + 3] << 24)) >>> 0;
+  const length = bytes[h + 4] | (bytes[h + 5] << 8);
+  const type = bytes[h + 6];
+  const end = h + HEADER_SIZE + length;
+  if (end > blockEnd) {
+    throw new CorruptionError(
+      fileNumber,
+      at,
+      "frame length runs past the block",
+    );
+  }
+  if (crc32(bytes.subarray(h + 6, end)) !== checksum) {
+    throw new CorruptionError(fileNumber, at, "checksum mismatch");
+  }
+  const expected = starts
+    ? type === FrameType.Full || type === FrameType.First
+    : type === FrameType.Middle || type === FrameType.Last;
+  if (!expected) {
+    throw new CorruptionError(fileNumber, at, `unexpected frame type ${type}`);
+  }
+  return end;
 }

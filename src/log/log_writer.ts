@@ -1,50 +1,19 @@
 import { LogFailedError } from "../errors.ts";
-import {
-  type AdapterFile,
-  type FileAdapter,
-  writeFully,
-} from "../storage/file_adapter.ts";
+import { type AdapterFile, writeFully } from "../storage/file_adapter.ts";
 import { BLOCK_SIZE } from "../format/frame.ts";
 import { framedLength, FrameWriter } from "../format/frame_writer.ts";
 import { writeAppendRecord, writeControlRecord } from "../format/record.ts";
-import {
-  createSegment,
-  segmentName,
-  writeZeros,
-} from "../storage/segment_file.ts";
+import { type CommitGroup, newCommitGroup } from "./commit_group.ts";
 import { onDiskBytes } from "./disk_usage.ts";
 import { DurationHistogram } from "./log_metrics.ts";
 import { SegmentCursor } from "./segment_cursor.ts";
+import { SegmentFiles } from "./segment_files.ts";
+import { unrefTimer } from "./unref_timer.ts";
+import type { WriterStart } from "./writer_start.ts";
+
+export type { WriterStart };
 
 const EMPTY = new Uint8Array(0);
-
-/** Where the writer starts: the newest log file and the offset to write at. */
-export interface WriterStart {
-  /** The file system. */
-  adapter: FileAdapter;
-  /** The log directory. */
-  dir: string;
-  /** Every log file of the log and its length, oldest first; the last one is written to. */
-  files: Map<number, number>;
-  /** The open newest file. */
-  file: AdapterFile;
-  /** Where in it to write. */
-  offset: number;
-  /**
-   * Where the newest file ends: `segmentBytes`, or more for a file written
-   * with a larger `segmentBytes` that still has room. Default `segmentBytes`.
-   */
-  fileLimit?: number;
-  /** The size at which the log rolls to a new file. */
-  segmentBytes: number;
-  /**
-   * Bytes of zeros kept written ahead of the data in the file written (see
-   * `writeZeros`), so that an fdatasync finds its blocks allocated; 0 (the
-   * default) keeps the files sparse. See `prewriteBytes` in
-   * `persist_policy.ts`.
-   */
-  prewriteBytes?: number;
-}
 
 /** Where a record was laid out. */
 export interface RecordPlacement {
@@ -54,15 +23,6 @@ export interface RecordPlacement {
   offset: number;
   /** The bytes it took in the log: frame headers, record and padding. */
   bytes: number;
-}
-
-/** The commits asked for before one write: they share a promise. */
-interface CommitGroup {
-  sync: boolean;
-  removeFilesBelow: number;
-  promise: Promise<void>;
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 /**
@@ -78,19 +38,17 @@ interface CommitGroup {
  * places the bytes laid out and rolls the files written.
  *
  * With `prewriteBytes`, the file written is kept written with zeros that
- * far ahead of the data: when a file is created (or the log opened), and
- * then between commits, when the data comes within half of it of the end of
- * the zeros (a write of zeros and an fdatasync of its own, which commits
- * arriving meanwhile wait for).
+ * far ahead of the data (see {@linkcode SegmentFiles}): when a file is
+ * created (or the log opened), and then between commits, when the data
+ * comes within half of it of the end of the zeros (a write of zeros and an
+ * fdatasync of its own, which commits arriving meanwhile wait for).
  *
  * After a failed write or fsync every pending and later commit rejects with
  * {@linkcode LogFailedError}: a failed fsync cannot be retried safely.
  */
 export class LogWriter {
-  readonly #adapter: FileAdapter;
-  readonly #dir: string;
-  readonly #segmentBytes: number;
-  readonly #files: Map<number, number>;
+  /** The log files; the one written is `#file`. */
+  readonly #segments: SegmentFiles;
   readonly #frames: FrameWriter;
   #file: AdapterFile;
   /** Where the next write goes: the end of the bytes written. */
@@ -112,16 +70,9 @@ export class LogWriter {
   #diskFloor: number;
   /** The durations of the fsyncs of the log files. */
   readonly fsyncSeconds: DurationHistogram = new DurationHistogram();
-  readonly #prewriteBytes: number;
-  /** Where the zeros written ahead end in the file written. */
-  #prewrittenTo: number;
 
   /** Starts writing where `start` says. */
   constructor(start: WriterStart) {
-    this.#adapter = start.adapter;
-    this.#dir = start.dir;
-    this.#segmentBytes = start.segmentBytes;
-    this.#files = start.files;
     this.#file = start.file;
     const fileNumber = Math.max(...start.files.keys());
     const limit = start.fileLimit ?? start.segmentBytes;
@@ -134,8 +85,7 @@ export class LogWriter {
     }
     // Recovery zeroed the rest of the block the data ends in.
     this.#diskFloor = Math.ceil(offset / BLOCK_SIZE) * BLOCK_SIZE;
-    this.#prewriteBytes = start.prewriteBytes ?? 0;
-    this.#prewrittenTo = this.#diskFloor;
+    this.#segments = new SegmentFiles(start, this.#diskFloor);
     if (this.#prewriteDue()) {
       try {
         this.#prewrite();
@@ -176,7 +126,7 @@ export class LogWriter {
 
   /** The log files and their lengths in bytes. */
   get files(): ReadonlyMap<number, number> {
-    return this.#files;
+    return this.#segments.lengths;
   }
 
   /** The file number the next record laid out goes to. */
@@ -275,19 +225,7 @@ export class LogWriter {
     if (this.#failed) return Promise.reject(this.#failed);
     let group = this.#next;
     if (!group) {
-      let resolve!: () => void;
-      let reject!: (error: unknown) => void;
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      group = this.#next = {
-        sync,
-        removeFilesBelow,
-        promise,
-        resolve,
-        reject,
-      };
+      group = this.#next = newCommitGroup(sync, removeFilesBelow);
       if (!this.#running) {
         this.#running = true;
         queueMicrotask(() => this.#run());
@@ -367,23 +305,15 @@ export class LogWriter {
 
   /** The data came within half of `prewriteBytes` of the zeros' end. */
   #prewriteDue(): boolean {
-    const w = this.#written;
-    return this.#prewriteBytes > 0 && this.#failed === undefined &&
-      this.#prewrittenTo < w.limit &&
-      this.#prewrittenTo - w.offset < this.#prewriteBytes / 2;
+    return this.#failed === undefined &&
+      this.#segments.prewriteDue(this.#written);
   }
 
-  /**
-   * Writes zeros from the end of the data written (rounded up to a 4 KiB
-   * block: never over data) to `prewriteBytes` past it, or the file's end.
-   */
+  /** Writes the zeros due (see `SegmentFiles.prewrite`). */
   #prewrite(): void {
     const w = this.#written;
-    const from = Math.max(this.#prewrittenTo, onDiskBytes(w.offset));
-    const to = Math.min(w.limit, onDiskBytes(w.offset) + this.#prewriteBytes);
-    if (from >= to) return;
-    writeZeros(this.#file, from, to);
-    this.#prewrittenTo = to;
+    if (!this.#segments.prewrite(this.#file, w)) return;
+    const to = this.#segments.prewrittenTo;
     if (this.#laidOut.fileNumber === w.fileNumber && to > this.#diskFloor) {
       this.#diskFloor = to;
     }
@@ -409,33 +339,19 @@ export class LogWriter {
     const started = performance.now();
     this.#file.syncDataSync();
     this.fsyncSeconds.observe((performance.now() - started) / 1000);
-    const next = createSegment(
-      this.#adapter,
-      this.#dir,
-      number,
-      this.#segmentBytes,
-      this.#prewriteBytes,
-    );
-    this.#file.close();
-    this.#file = next;
-    this.#files.set(number, this.#segmentBytes);
-    this.#prewrittenTo = Math.min(this.#prewriteBytes, this.#segmentBytes);
+    this.#file = this.#segments.next(number, this.#file);
     if (this.#laidOut.fileNumber === number) {
-      this.#diskFloor = Math.max(this.#diskFloor, this.#prewrittenTo);
+      const to = this.#segments.prewrittenTo;
+      this.#diskFloor = Math.max(this.#diskFloor, to);
     }
   };
 
+  /** Removes the log files below `below` that are not the one written. */
   #removeFilesBelow(below: number): void {
-    const doomed = [...this.#files.keys()]
-      .filter((n) => n < below && n < this.#written.fileNumber)
-      .sort((a, b) => a - b);
-    if (doomed.length === 0) return;
-    for (const number of doomed) {
-      this.#adapter.remove(`${this.#dir}/${segmentName(number)}`);
-      this.#diskBefore -= onDiskBytes(this.#files.get(number)!);
-      this.#files.delete(number);
-    }
-    this.#adapter.syncDir(this.#dir);
+    const under = Math.min(below, this.#written.fileNumber);
+    this.#segments.removeBelow(under, (length) => {
+      this.#diskBefore -= onDiskBytes(length);
+    });
   }
 
   /** Fails the writer: rejects `group` (the running one), then the next. */
@@ -448,15 +364,5 @@ export class LogWriter {
     this.#next?.reject(this.#failed);
     this.#next = undefined;
     this.#running = false;
-  }
-}
-
-/** Lets the process exit while a timer is pending (Deno returns a number, Bun an object). */
-function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  if (typeof timer === "number") {
-    // deno-lint-ignore no-explicit-any
-    (globalThis as any).Deno?.unrefTimer?.(timer);
-  } else {
-    (timer as { unref?: () => void }).unref?.();
   }
 }

@@ -1,7 +1,20 @@
 import type { ChunkAllocator } from "./chunk_allocator.ts";
-import type { ColdReader } from "./cold_reader.ts";
-import { itemOf } from "./cold_records.ts";
 import { ColdRuns } from "./cold_runs.ts";
+import { type ColdStorage, QueueColdReader } from "./queue_cold_reader.ts";
+import {
+  bytesUpToIn,
+  type Chunk,
+  chunkBatch,
+  chunkOf,
+  chunkSize,
+  dropChunksBefore,
+  endOffset,
+  firstChunkBytes,
+  firstReachingIn,
+  maxChunkBytes,
+  newChunk,
+  offsetsToLengths,
+} from "./queue_chunks.ts";
 import type { QueueState } from "./queue_state.ts";
 import { RecordIndex } from "./record_index.ts";
 import { isStateQueueName } from "./state_queue_names.ts";
@@ -9,47 +22,22 @@ import { isStateQueueName } from "./state_queue_names.ts";
 import type { LogRecord } from "../log_record.ts";
 import type { LogRecordBatch } from "../log_record_batch.ts";
 
-export type { LogRecord };
+export type { ColdStorage, LogRecord };
 export { RECORD_INDEX_BYTES } from "./record_index.ts";
-
-// Chunks grow from 64 KiB to the allocator's `chunkBytes` only (see
-// `DEFAULT_CHUNK_BYTES`: larger blocks come fresh from the OS).
-const FIRST_CHUNK_BYTES = 64 * 1024;
-/** Chunks for large payloads hold four of them, up to this size (or one). */
-const LARGE_CHUNK_BYTES = 8 * 1024 * 1024;
-/** The smallest chunk of a queue whose records may leave memory. */
-const MIN_COLD_CHUNK_BYTES = 1024;
-
-interface Chunk {
-  bytes: Uint8Array;
-  used: number;
-  /** Absolute indexes of the first and last records stored in this chunk. */
-  firstRecord: number;
-  lastRecord: number;
-  /** The log file all of this chunk's records start in. */
-  fileNumber: number;
-}
-
-/** How a queue's records leave memory (the `hotBytes` open option). */
-export interface ColdStorage {
-  /** Payload bytes kept in memory, all user queues together. */
-  hotBytes: number;
-  /** Where cold records are read back from. */
-  reader: ColdReader;
-}
 
 /**
  * One queue's records. Payloads are copied back to back into chunks that
  * are only ever appended to and dropped whole once every record in them is
  * truncated, so views handed to callers never change. A chunk holds records
- * of one log file only. The index keeps, per record, its position and its
+ * of one log file only (see `queue_chunks.ts`). The index keeps, per record, its position and its
  * payload's offset in its chunk (see `RecordIndex`); a payload ends where
  * the next one in its chunk starts.
  *
  * With `cold` (the `hotBytes` open option), the index also keeps each
  * record's place in its log file, and the oldest chunks can leave memory
  * (`evictFirstChunk`): their records become cold, their index offsets become
- * payload lengths, and they are read back from the files when read.
+ * payload lengths, and they are read back from the files when read (see
+ * `QueueColdReader`).
  *
  * Records are numbered by an absolute index that only grows; truncation
  * moves `#head` forward. Records from `#head` to `#hotHead` are cold, the
@@ -84,7 +72,8 @@ export class MemQueue {
   #chunkBytesUsed = 0; // sum of the chunks' `used`
   readonly #coldRuns = new ColdRuns();
   readonly #allocator: ChunkAllocator;
-  readonly #cold: ColdStorage | undefined;
+  /** Reads the cold records back; `undefined` if they never leave memory. */
+  readonly #cold: QueueColdReader | undefined;
   readonly #maxChunkBytes: number;
   #nextChunkBytes: number;
 
@@ -105,15 +94,13 @@ export class MemQueue {
     this.visibleNext = nextPosition;
     this.internal = isStateQueueName(name);
     this.#allocator = allocator;
-    this.#cold = this.internal ? undefined : cold;
-    this.#index = new RecordIndex(this.#cold !== undefined);
-    this.#maxChunkBytes = this.#cold === undefined
-      ? allocator.chunkBytes
-      : Math.min(
-        allocator.chunkBytes,
-        Math.max(MIN_COLD_CHUNK_BYTES, Math.floor(this.#cold.hotBytes / 8)),
-      );
-    this.#nextChunkBytes = Math.min(FIRST_CHUNK_BYTES, this.#maxChunkBytes);
+    const storage = this.internal ? undefined : cold;
+    this.#index = new RecordIndex(storage !== undefined);
+    this.#cold = storage === undefined
+      ? undefined
+      : new QueueColdReader(storage, this.#coldRuns, this.#index, name);
+    this.#maxChunkBytes = maxChunkBytes(allocator, storage?.hotBytes);
+    this.#nextChunkBytes = firstChunkBytes(this.#maxChunkBytes);
   }
 
   /** Number of records held. */
@@ -200,14 +187,7 @@ export class MemQueue {
     this.#head = head;
     if (this.#hotHead < head) this.#hotHead = head;
     this.#index.dropBefore(head);
-    let chunks = 0;
-    while (
-      chunks < this.#chunks.length && this.#chunks[chunks].lastRecord < head
-    ) {
-      this.#chunkBytesUsed -= this.#chunks[chunks].used;
-      chunks++;
-    }
-    if (chunks > 0) this.#chunks.splice(0, chunks);
+    this.#chunkBytesUsed -= dropChunksBefore(this.#chunks, head);
     return dropped;
   }
 
@@ -229,14 +209,8 @@ export class MemQueue {
    */
   evictFirstChunk(recycle?: (bytes: Uint8Array) => void): number {
     const chunk = this.#chunks.shift()!;
-    const index = this.#index;
     const from = this.#hotHead;
-    let bytes = 0;
-    for (let a = from; a <= chunk.lastRecord; a++) {
-      const length = this.#endOffset(a, chunk) - index.offset(a);
-      index.setOffset(a, length);
-      bytes += length;
-    }
+    const bytes = offsetsToLengths(this.#index, chunk, from);
     this.#chunkBytesUsed -= chunk.used;
     recycle?.(chunk.bytes);
     this.#coldRuns.add(chunk.fileNumber, from, chunk.lastRecord, bytes);
@@ -304,78 +278,10 @@ export class MemQueue {
     if (this.deleted || first >= this.#end || index.position(first) >= below) {
       return undefined;
     }
-    if (first < this.#hotHead) return this.#coldBatch(first, below, max);
-    const chunk = this.#chunkOf(first);
-    let last = first;
-    const stop = Math.min(chunk.lastRecord, first + max - 1);
-    while (last < stop && index.position(last + 1) < below) last++;
-    const n = last - first + 1;
-    const positions = new Float64Array(n);
-    const starts = new Uint32Array(n);
-    const lengths = new Uint32Array(n);
-    for (let k = 0; k < n; k++) {
-      const start = index.offset(first + k);
-      positions[k] = index.position(first + k);
-      starts[k] = start;
-      lengths[k] = (k < n - 1 || last < chunk.lastRecord
-        ? index.offset(first + k + 1)
-        : chunk.used) - start;
+    if (first < this.#hotHead) {
+      return this.#cold!.batch(first, this.#hotHead, below, max);
     }
-    const bytes = chunk.bytes.subarray(0, starts[n - 1] + lengths[n - 1]);
-    return { positions, bytes, starts, lengths };
-  }
-
-  /**
-   * `batch` from cold record `first`: the records of the AppendRecords
-   * records read back from one buffer (a window of the files), whose items
-   * follow each other in the reader's arrays, up to `max`.
-   */
-  #coldBatch(first: number, below: number, max: number): LogRecordBatch {
-    const index = this.#index;
-    const reader = this.#cold!.reader;
-    const name = this.name;
-    let run = reader.records(
-      this.#coldRuns.fileOf(first),
-      index.frame(first),
-      name,
-    );
-    const buffer = run.bytes.buffer;
-    const items = run.positions;
-    const i = itemOf(run, index.position(first));
-    const from = items.byteOffset / 8 + i; // in the arrays' buffers
-    let end = i; // past the last item taken, in `run`
-    for (let n = 0;;) {
-      const stop = Math.min(run.positions.length, end + max - n);
-      const was = end;
-      while (end < stop && run.positions[end] < below) end++;
-      n += end - was;
-      const next = first + n;
-      if (
-        end < run.positions.length || n >= max || next >= this.#hotHead ||
-        index.position(next) >= below
-      ) break;
-      const more = reader.records(
-        this.#coldRuns.fileOf(next),
-        index.frame(next),
-        name,
-      );
-      if (
-        more.bytes.buffer !== buffer ||
-        more.positions.buffer !== items.buffer ||
-        more.positions.byteOffset !==
-          run.positions.byteOffset + 8 * run.positions.length ||
-        more.positions[0] !== index.position(next)
-      ) break;
-      run = more;
-      end = 0;
-    }
-    const count = run.positions.byteOffset / 8 + end - from;
-    return {
-      positions: new Float64Array(items.buffer, 8 * from, count),
-      bytes: new Uint8Array(buffer),
-      starts: new Uint32Array(run.starts.buffer, 4 * from, count),
-      lengths: new Uint32Array(run.lengths.buffer, 4 * from, count),
-    };
+    return chunkBatch(chunkOf(this.#chunks, first), index, first, below, max);
   }
 
   /** The last visible record, if any. */
@@ -419,71 +325,26 @@ export class MemQueue {
     if ((records <= 0 && bytes <= 0) || this.#end === this.#head) {
       return undefined;
     }
+    const index = this.#index;
+    const runs = this.#coldRuns;
+    const chunks = this.#chunks;
+    const hotHead = this.#hotHead;
+    // Where the first record in memory starts in the first chunk.
+    const start = hotHead < this.#end ? index.offset(hotHead) : 0;
+    // The first record whose prefix holds at least `bytes` bytes.
+    const reaching = bytes <= 0
+      ? this.#head
+      : runs.firstReaching(bytes, index) ??
+        firstReachingIn(chunks, index, hotHead, start, runs.bytes, bytes) ??
+        this.#end - 1;
     const byCount = this.#head + Math.max(records, 1) - 1;
-    const last = Math.min(
-      this.#end - 1,
-      Math.max(byCount, this.#firstReaching(bytes)),
-    );
+    const last = Math.min(this.#end - 1, Math.max(byCount, reaching));
     return {
-      last: this.#index.position(last),
-      bytes: this.#bytesUpTo(last),
+      last: index.position(last),
+      bytes: last < hotHead
+        ? runs.bytesUpTo(last, index)
+        : runs.bytes + bytesUpToIn(chunks, index, start, last),
     };
-  }
-
-  /** The absolute index of the first record whose prefix holds at least `bytes` bytes. */
-  #firstReaching(bytes: number): number {
-    if (bytes <= 0) return this.#head;
-    const cold = this.#coldRuns.firstReaching(bytes, this.#index);
-    if (cold !== undefined) return cold;
-    let before = this.#coldRuns.bytes; // bytes of the records before
-    const start = this.#hotStartOffset();
-    for (let c = 0; c < this.#chunks.length; c++) {
-      const chunk = this.#chunks[c];
-      const from = c === 0 ? start : 0;
-      if (before + chunk.used - from < bytes) {
-        before += chunk.used - from;
-        continue;
-      }
-      let lo = Math.max(chunk.firstRecord, this.#hotHead);
-      let hi = chunk.lastRecord;
-      while (lo < hi) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        if (before + this.#endOffset(mid, chunk) - from >= bytes) hi = mid;
-        else lo = mid + 1;
-      }
-      return lo;
-    }
-    return this.#end - 1;
-  }
-
-  /** Payload bytes of the records from the first held to `last` (absolute). */
-  #bytesUpTo(last: number): number {
-    if (last < this.#hotHead) {
-      return this.#coldRuns.bytesUpTo(last, this.#index);
-    }
-    let total = this.#coldRuns.bytes;
-    const start = this.#hotStartOffset();
-    for (let c = 0; c < this.#chunks.length; c++) {
-      const chunk = this.#chunks[c];
-      const from = c === 0 ? start : 0;
-      if (chunk.lastRecord >= last) {
-        return total + this.#endOffset(last, chunk) - from;
-      }
-      total += chunk.used - from;
-    }
-    return total;
-  }
-
-  /** Where the first record in memory starts in the first chunk. */
-  #hotStartOffset(): number {
-    return this.#hotHead < this.#end ? this.#index.offset(this.#hotHead) : 0;
-  }
-
-  /** Where the payload of record `absolute` ends in `chunk`, its chunk. */
-  #endOffset(absolute: number, chunk: Chunk): number {
-    return absolute < chunk.lastRecord
-      ? this.#index.offset(absolute + 1)
-      : chunk.used;
   }
 
   /** Bytes allocated: payload chunks and index. */
@@ -505,55 +366,26 @@ export class MemQueue {
     return lo;
   }
 
+  /** The payload of record `absolute`, in memory or read back. */
   #payload(absolute: number): Uint8Array {
-    if (absolute < this.#hotHead) return this.#coldPayload(absolute);
-    const chunk = this.#chunkOf(absolute);
+    if (absolute < this.#hotHead) return this.#cold!.payload(absolute);
+    const chunk = chunkOf(this.#chunks, absolute);
+    const index = this.#index;
     return chunk.bytes.subarray(
-      this.#index.offset(absolute),
-      this.#endOffset(absolute, chunk),
+      index.offset(absolute),
+      endOffset(index, absolute, chunk),
     );
   }
 
-  /** The chunk of record `absolute` (in memory). */
-  #chunkOf(absolute: number): Chunk {
-    const chunks = this.#chunks;
-    let lo = 0;
-    let hi = chunks.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (chunks[mid].firstRecord <= absolute) lo = mid;
-      else hi = mid - 1;
-    }
-    return chunks[lo];
-  }
-
-  /** A cold record's payload, read from its log file. */
-  #coldPayload(absolute: number): Uint8Array {
-    return this.#cold!.reader.payload(
-      this.#coldRuns.fileOf(absolute),
-      this.#index.frame(absolute),
-      this.name,
-      this.#index.position(absolute),
-    );
-  }
-
+  /** A new chunk, the last, for record `absolute` of `bytes` bytes. */
   #newChunk(absolute: number, bytes: number, fileNumber: number): Chunk {
-    // Room for at least four payloads this large (so that at most a quarter
-    // is left unused), up to 8 MiB, or just this one if it is larger; just
-    // this one if it may leave memory soon.
-    const size = this.#cold !== undefined
-      ? Math.max(this.#nextChunkBytes, bytes)
-      : Math.max(
-        this.#nextChunkBytes,
-        Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
-      );
-    const chunk = {
-      bytes: this.#allocator.allocate(size),
-      used: 0,
-      firstRecord: absolute,
-      lastRecord: absolute,
+    const cold = this.#cold !== undefined;
+    const size = chunkSize(this.#nextChunkBytes, bytes, cold);
+    const chunk = newChunk(
+      this.#allocator.allocate(size),
+      absolute,
       fileNumber,
-    };
+    );
     this.#nextChunkBytes = Math.min(
       this.#nextChunkBytes * 2,
       this.#maxChunkBytes,

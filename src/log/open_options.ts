@@ -55,36 +55,10 @@ export function resolveOpenOptions(
   const persistPolicy = options.persistPolicy === undefined
     ? DEFAULT_PERSIST_POLICY
     : validatePersistPolicy(options.persistPolicy);
-  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
-  if (
-    typeof segmentBytes !== "number" || !Number.isSafeInteger(segmentBytes) ||
-    segmentBytes <= 0 || segmentBytes % BLOCK_SIZE !== 0
-  ) {
-    throw new RangeError(
-      `segmentBytes must be a positive multiple of ${BLOCK_SIZE}, got ${segmentBytes}`,
-    );
-  }
-  const memoryLimitBytes = options.memoryLimitBytes ?? Infinity;
-  if (typeof memoryLimitBytes !== "number" || !(memoryLimitBytes > 0)) {
-    throw new RangeError(
-      `memoryLimitBytes must be a positive number, got ${memoryLimitBytes}`,
-    );
-  }
+  const segmentBytes = checkSegmentBytes(options.segmentBytes);
+  const memoryLimitBytes = checkMemoryLimit(options.memoryLimitBytes);
   const diskLimitBytes = checkDiskLimit(options.diskLimitBytes, segmentBytes);
-  const hotBytes = options.hotBytes ?? Infinity;
-  if (
-    typeof hotBytes !== "number" || !(hotBytes >= 0) ||
-    (hotBytes !== Infinity && !Number.isSafeInteger(hotBytes))
-  ) {
-    throw new RangeError(
-      `hotBytes must be a non-negative integer, got ${hotBytes}`,
-    );
-  }
-  if (hotBytes !== Infinity && segmentBytes > 2 ** 32) {
-    throw new RangeError(
-      `hotBytes needs segmentBytes of at most 4 GiB, got ${segmentBytes}`,
-    );
-  }
+  const hotBytes = checkHotBytes(options.hotBytes, segmentBytes);
   const onWarning = options.onWarning ?? console.warn;
   if (typeof onWarning !== "function") {
     throw new TypeError("onWarning must be a function");
@@ -113,6 +87,53 @@ export function resolveOpenOptions(
   };
 }
 
+/** `segmentBytes`: a positive multiple of `BLOCK_SIZE` (the default if none). */
+function checkSegmentBytes(value: unknown): number {
+  const segmentBytes = value ?? DEFAULT_SEGMENT_BYTES;
+  if (
+    typeof segmentBytes !== "number" || !Number.isSafeInteger(segmentBytes) ||
+    segmentBytes <= 0 || segmentBytes % BLOCK_SIZE !== 0
+  ) {
+    throw new RangeError(
+      `segmentBytes must be a positive multiple of ${BLOCK_SIZE}, got ${segmentBytes}`,
+    );
+  }
+  return segmentBytes;
+}
+
+/** `memoryLimitBytes`: a positive number (`Infinity` if none). */
+function checkMemoryLimit(value: unknown): number {
+  const memoryLimitBytes = value ?? Infinity;
+  if (typeof memoryLimitBytes !== "number" || !(memoryLimitBytes > 0)) {
+    throw new RangeError(
+      `memoryLimitBytes must be a positive number, got ${memoryLimitBytes}`,
+    );
+  }
+  return memoryLimitBytes;
+}
+
+/**
+ * `hotBytes`: a non-negative integer, only with files of at most 4 GiB
+ * (`Infinity` if none).
+ */
+function checkHotBytes(value: unknown, segmentBytes: number): number {
+  const hotBytes = value ?? Infinity;
+  if (
+    typeof hotBytes !== "number" || !(hotBytes >= 0) ||
+    (hotBytes !== Infinity && !Number.isSafeInteger(hotBytes))
+  ) {
+    throw new RangeError(
+      `hotBytes must be a non-negative integer, got ${hotBytes}`,
+    );
+  }
+  if (hotBytes !== Infinity && segmentBytes > 2 ** 32) {
+    throw new RangeError(
+      `hotBytes needs segmentBytes of at most 4 GiB, got ${segmentBytes}`,
+    );
+  }
+  return hotBytes;
+}
+
 /** `diskLimitBytes`: a number of at least two log files (`Infinity` if none). */
 function checkDiskLimit(value: unknown, segmentBytes: number): number {
   const limit = value ?? Infinity;
@@ -131,6 +152,7 @@ function checkDiskLimit(value: unknown, segmentBytes: number): number {
   return limit;
 }
 
+/** A boolean option called `name` (`fallback` if none); throws `TypeError`. */
 function checkBoolean(
   value: unknown,
   name: string,
