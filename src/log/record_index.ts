@@ -1,7 +1,8 @@
 /**
- * The index of a queue's records in memory: per record, its position, a
- * 32-bit offset, and (for a queue whose records may leave memory) the offset
- * in its log file of the record that holds it.
+ * The index of a queue's records in memory: per record, its position (none
+ * kept while positions follow each other), a 32-bit offset, and (for a queue
+ * whose records may leave memory) the offset in its log file of the record
+ * that holds it.
  *
  * @module
  */
@@ -16,9 +17,15 @@ const PAGE_RECORDS = 4096;
 const PAGE_SHIFT = 12;
 const FIRST_PAGE_CAPACITY = 64;
 
-/** Index entries of up to `PAGE_RECORDS` consecutive records. */
+/**
+ * Index entries of up to `PAGE_RECORDS` consecutive records. Positions that
+ * follow each other (`first`, `first + 1`, …: every queue appended to
+ * without explicit positions) take no memory: `positions` is made only when a
+ * record's position is not the one after the previous record's.
+ */
 interface IndexPage {
-  positions: Float64Array;
+  first: number;
+  positions: Float64Array | undefined;
   offsets: Uint32Array;
   frames: Uint32Array | undefined;
 }
@@ -38,7 +45,10 @@ export class RecordIndex {
     this.#withFrames = withFrames;
   }
 
-  /** Bytes of index per record. */
+  /**
+   * Bytes of index per record at most (the memory a queue counts for it);
+   * consecutive positions take less.
+   */
   get bytesPerRecord(): number {
     return this.#withFrames ? COLD_RECORD_INDEX_BYTES : RECORD_INDEX_BYTES;
   }
@@ -48,10 +58,15 @@ export class RecordIndex {
     const rel = absolute - this.#base;
     const slot = rel & (PAGE_RECORDS - 1);
     let page = this.#pages[rel >>> PAGE_SHIFT];
-    if (page === undefined || slot === page.positions.length) {
-      page = this.#grow(page);
+    if (page === undefined || slot === page.offsets.length) {
+      page = this.#grow(page, position - slot);
     }
-    page.positions[slot] = position;
+    if (page.positions !== undefined) {
+      page.positions[slot] = position;
+    } else if (position !== page.first + slot) {
+      page.positions = spelledOut(page, slot);
+      page.positions[slot] = position;
+    }
     page.offsets[slot] = offset;
     if (page.frames) page.frames[slot] = frame;
   }
@@ -59,7 +74,11 @@ export class RecordIndex {
   /** The position of record `absolute`. */
   position(absolute: number): number {
     const rel = absolute - this.#base;
-    return this.#pages[rel >>> PAGE_SHIFT].positions[rel & (PAGE_RECORDS - 1)];
+    const page = this.#pages[rel >>> PAGE_SHIFT];
+    const slot = rel & (PAGE_RECORDS - 1);
+    return page.positions === undefined
+      ? page.first + slot
+      : page.positions[slot];
   }
 
   /** The offset of record `absolute`. */
@@ -100,28 +119,43 @@ export class RecordIndex {
   allocatedBytes(): number {
     let total = 0;
     for (const page of this.#pages) {
-      total += page.positions.length * this.bytesPerRecord;
+      total += page.offsets.byteLength + (page.positions?.byteLength ?? 0) +
+        (page.frames?.byteLength ?? 0);
     }
     return total;
   }
 
-  /** Makes room for the next entry: grows the last page, or adds one. */
-  #grow(last: IndexPage | undefined): IndexPage {
-    const full = last === undefined || last.positions.length === PAGE_RECORDS;
-    const capacity = full ? FIRST_PAGE_CAPACITY : last.positions.length * 2;
+  /**
+   * Makes room for the next entry: grows the last page, or adds one whose
+   * first record would be at `first` if its positions follow each other.
+   */
+  #grow(last: IndexPage | undefined, first: number): IndexPage {
+    const full = last === undefined || last.offsets.length === PAGE_RECORDS;
+    const capacity = full ? FIRST_PAGE_CAPACITY : last.offsets.length * 2;
     const page: IndexPage = {
-      positions: new Float64Array(capacity),
+      first: full ? first : last.first,
+      positions: undefined,
       offsets: new Uint32Array(capacity),
       frames: this.#withFrames ? new Uint32Array(capacity) : undefined,
     };
     if (full) {
       this.#pages.push(page);
     } else {
-      page.positions.set(last.positions);
+      if (last.positions) {
+        page.positions = new Float64Array(capacity);
+        page.positions.set(last.positions);
+      }
       page.offsets.set(last.offsets);
       if (last.frames) page.frames!.set(last.frames);
       this.#pages[this.#pages.length - 1] = page;
     }
     return page;
   }
+}
+
+/** The positions of `page`'s first `count` records, consecutive so far. */
+function spelledOut(page: IndexPage, count: number): Float64Array {
+  const positions = new Float64Array(page.offsets.length);
+  for (let i = 0; i < count; i++) positions[i] = page.first + i;
+  return positions;
 }
