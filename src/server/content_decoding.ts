@@ -93,80 +93,113 @@ function decompressed(
   decompressor: Decompressor,
   coding: string,
 ): ReadableStream<Uint8Array> {
-  const source = raw.getReader();
-  let failure: { error: unknown; ofSource: boolean } | undefined;
-  let ended = false; // the decompressor's output ended
-  let writing = false; // a chunk is written, not processed yet
-  let inputDone = false;
-  let fed = 0; // compressed bytes written to the decompressor
-  let waiting: (() => void) | undefined;
-  const wake = (): void => {
-    const resume = waiting;
-    waiting = undefined;
+  return new ReadableStream<Uint8Array>(
+    new DecompressingSource(raw.getReader(), decompressor, coding),
+    { highWaterMark: 0 },
+  );
+}
+
+/**
+ * The underlying source of {@linkcode decompressed}'s stream: the
+ * compressed body's reader, the decompressor, and where the two are.
+ */
+class DecompressingSource {
+  readonly #source: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #decompressor: Decompressor;
+  readonly #coding: string;
+  #failure: { error: unknown; ofSource: boolean } | undefined;
+  #ended = false; // the decompressor's output ended
+  #writing = false; // a chunk is written, not processed yet
+  #inputDone = false;
+  #fed = 0; // compressed bytes written to the decompressor
+  #waiting: (() => void) | undefined;
+
+  constructor(
+    source: ReadableStreamDefaultReader<Uint8Array>,
+    decompressor: Decompressor,
+    coding: string,
+  ) {
+    this.#source = source;
+    this.#decompressor = decompressor;
+    this.#coding = coding;
+    decompressor.on("error", (error: unknown) => {
+      this.#failure ??= { error, ofSource: false };
+      this.#wake();
+    });
+    decompressor.on("end", () => {
+      this.#ended = true;
+      this.#wake();
+    });
+    decompressor.on("readable", () => this.#wake());
+  }
+
+  /** Enqueues the next decompressed bytes, feeding input as needed. */
+  async pull(
+    controller: ReadableStreamDefaultController<Uint8Array>,
+  ): Promise<void> {
+    const decompressor = this.#decompressor;
+    for (;;) {
+      const failure = this.#failure;
+      if (failure !== undefined) {
+        if (failure.ofSource) throw failure.error;
+        throw badEncoding(this.#coding, failure.error);
+      }
+      const out: Uint8Array | null = decompressor.read();
+      if (out !== null) {
+        return controller.enqueue(
+          new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
+        );
+      }
+      if (this.#ended) {
+        // zlib stops at the end of the compressed data and drops the rest.
+        const extra = this.#fed - decompressor.bytesWritten;
+        if (extra > 0) {
+          throw badEncoding(
+            this.#coding,
+            `${extra} bytes after the end of the compressed data`,
+          );
+        }
+        return controller.close();
+      }
+      if (!this.#writing && !this.#inputDone) await this.#feed();
+      else await new Promise<void>((resolve) => this.#waiting = resolve);
+    }
+  }
+
+  /** Stops decompressing, and cancels the compressed body. */
+  cancel(reason: unknown): Promise<void> {
+    this.#decompressor.destroy();
+    return this.#source.cancel(reason);
+  }
+
+  /** Ends the wait for the decompressor, if `pull` waits. */
+  #wake(): void {
+    const resume = this.#waiting;
+    this.#waiting = undefined;
     resume?.();
-  };
-  decompressor.on("error", (error: unknown) => {
-    failure ??= { error, ofSource: false };
-    wake();
-  });
-  decompressor.on("end", () => {
-    ended = true;
-    wake();
-  });
-  decompressor.on("readable", wake);
-  const feed = async (): Promise<void> => {
+  }
+
+  /** Writes the body's next chunk to the decompressor, or ends its input. */
+  async #feed(): Promise<void> {
     let result: ReadableStreamReadResult<Uint8Array>;
     try {
-      result = await source.read();
+      result = await this.#source.read();
     } catch (error) {
-      failure ??= { error, ofSource: true };
+      this.#failure ??= { error, ofSource: true };
       return;
     }
     if (result.done) {
-      inputDone = true;
-      decompressor.end();
+      this.#inputDone = true;
+      this.#decompressor.end();
     } else {
-      writing = true;
-      fed += result.value.byteLength;
-      decompressor.write(result.value, () => {
-        writing = false;
-        wake();
+      this.#writing = true;
+      this.#fed += result.value.byteLength;
+      this.#decompressor.write(result.value, () => {
+        this.#writing = false;
+        this.#wake();
       });
     }
-  };
-  return new ReadableStream<Uint8Array>({
-    async pull(controller): Promise<void> {
-      for (;;) {
-        if (failure !== undefined) {
-          if (failure.ofSource) throw failure.error;
-          throw badEncoding(coding, failure.error);
-        }
-        const out: Uint8Array | null = decompressor.read();
-        if (out !== null) {
-          return controller.enqueue(
-            new Uint8Array(out.buffer, out.byteOffset, out.byteLength),
-          );
-        }
-        if (ended) {
-          // zlib stops at the end of the compressed data and drops the rest.
-          const extra = fed - decompressor.bytesWritten;
-          if (extra > 0) {
-            throw badEncoding(
-              coding,
-              `${extra} bytes after the end of the compressed data`,
-            );
-          }
-          return controller.close();
-        }
-        if (!writing && !inputDone) await feed();
-        else await new Promise<void>((resolve) => waiting = resolve);
-      }
-    },
-    cancel(reason): Promise<void> {
-      decompressor.destroy();
-      return source.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+  }
 }
 
 /** The 400 of a body that is not valid `coding` data, for `error`. */

@@ -90,17 +90,9 @@ export function ndjsonRecords(
       try {
         pending ??= reader.read();
         if (keepAliveMs > 0) {
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const tick = new Promise<"tick">((resolve) => {
-            timer = setTimeout(
-              () => resolve("tick"),
-              started ? keepAliveMs : 0,
-            );
-          });
+          const waitMs = started ? keepAliveMs : 0;
           started = true;
-          const first = await Promise.race([pending, tick]);
-          clearTimeout(timer);
-          if (first === "tick") {
+          if (await orTick(pending, waitMs) === "tick") {
             controller.enqueue(NEWLINE);
             return;
           }
@@ -132,4 +124,17 @@ export function ndjsonRecords(
       return reader.cancel(reason);
     },
   }, { highWaterMark: 16 });
+}
+
+/** What `pending` settles to, or `"tick"` if that takes more than `ms`. */
+async function orTick<T>(pending: Promise<T>, ms: number): Promise<T | "tick"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = new Promise<"tick">((resolve) => {
+    timer = setTimeout(() => resolve("tick"), ms);
+  });
+  try {
+    return await Promise.race([pending, tick]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

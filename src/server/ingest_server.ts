@@ -142,26 +142,8 @@ export async function serveIngest(
   dir: string,
   options: ServeIngestOptions = {},
 ): Promise<IngestServer> {
-  const server = options.server ?? DEFAULT_SERVER;
-  if (server === "native" && !("Deno" in globalThis || "Bun" in globalThis)) {
-    throw new RangeError('server "native" needs Deno or Bun; use "node"');
-  }
-  const bounds: ListenOptions = {
-    server,
-    headerTimeoutMs: positive(
-      options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
-      "headerTimeoutMs",
-    ),
-    idleTimeoutMs: positive(
-      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      "idleTimeoutMs",
-    ),
-    maxConnections: positive(
-      options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
-      "maxConnections",
-    ),
-    onClientFault: options.onClientFault ?? logClientFault,
-  };
+  const bounds = listenOptions(options);
+  const server = bounds.server;
   // On Bun.serve, a record stream that sends nothing for the idle timeout
   // is closed: it sends its keep-alive lines at least twice as often.
   const keepAliveMs = server === "native" && "Bun" in globalThis
@@ -216,6 +198,33 @@ export async function serveIngest(
     close,
     shutdown: close,
     [Symbol.asyncDispose]: close,
+  };
+}
+
+/**
+ * The server and connection bounds of `options`, with their defaults;
+ * raises `RangeError` on bad ones.
+ */
+function listenOptions(options: ServeIngestOptions): ListenOptions {
+  const server = options.server ?? DEFAULT_SERVER;
+  if (server === "native" && !("Deno" in globalThis || "Bun" in globalThis)) {
+    throw new RangeError('server "native" needs Deno or Bun; use "node"');
+  }
+  return {
+    server,
+    headerTimeoutMs: positive(
+      options.headerTimeoutMs ?? DEFAULT_HEADER_TIMEOUT_MS,
+      "headerTimeoutMs",
+    ),
+    idleTimeoutMs: positive(
+      options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      "idleTimeoutMs",
+    ),
+    maxConnections: positive(
+      options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      "maxConnections",
+    ),
+    onClientFault: options.onClientFault ?? logClientFault,
   };
 }
 

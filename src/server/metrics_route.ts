@@ -63,7 +63,16 @@ function gauge(name: string, help: string, value?: number): MetricFamily {
 
 /** The families of the log's figures (a limit not set is left out). */
 export function logMetricFamilies(metrics: LogMetrics): MetricFamily[] {
-  const m = metrics;
+  return [
+    ...sizeFamilies(metrics),
+    ...writeFamilies(metrics),
+    ...queueFamilies(metrics.queues),
+    ...consumerFamilies(metrics.queues),
+  ];
+}
+
+/** The log's sizes in memory and on disk, and their limits. */
+function sizeFamilies(m: LogMetrics): MetricFamily[] {
   return [
     gauge(
       "mrecordlog_memory_used_bytes",
@@ -95,6 +104,12 @@ export function logMetricFamilies(metrics: LogMetrics): MetricFamily[] {
       "Log files in the directory; growing without bound: a queue is never truncated.",
       m.segmentFiles,
     ),
+  ];
+}
+
+/** What the log wrote, refused, and how long its appends and fsyncs took. */
+function writeFamilies(m: LogMetrics): MetricFamily[] {
+  return [
     {
       name: "mrecordlog_wal_bytes_written_total",
       help: "Bytes written to the log since it was opened, by operation.",
@@ -123,11 +138,10 @@ export function logMetricFamilies(metrics: LogMetrics): MetricFamily[] {
       type: "histogram",
       samples: [{ histogram: m.fsyncDurationSeconds }],
     },
-    ...queueFamilies(m.queues),
   ];
 }
 
-/** The per-queue and per-consumer families. */
+/** The per-queue families. */
 function queueFamilies(queues: QueueMetrics[]): MetricFamily[] {
   const perQueue = (
     name: string,
@@ -143,15 +157,6 @@ function queueFamilies(queues: QueueMetrics[]): MetricFamily[] {
       value: value(q),
     })),
   });
-  const lag: ValueSample[] = [];
-  const acked: ValueSample[] = [];
-  for (const q of queues) {
-    for (const c of q.consumers) {
-      const labels = { queue: q.name, consumer: c.name };
-      lag.push({ labels, value: c.lag });
-      if (c.acked !== undefined) acked.push({ labels, value: c.acked });
-    }
-  }
   return [
     perQueue(
       "mrecordlog_queue_records",
@@ -177,6 +182,21 @@ function queueFamilies(queues: QueueMetrics[]): MetricFamily[] {
       "counter",
       (q) => q.recordsAppended,
     ),
+  ];
+}
+
+/** The per-consumer families, labelled by queue and consumer. */
+function consumerFamilies(queues: QueueMetrics[]): MetricFamily[] {
+  const lag: ValueSample[] = [];
+  const acked: ValueSample[] = [];
+  for (const q of queues) {
+    for (const c of q.consumers) {
+      const labels = { queue: q.name, consumer: c.name };
+      lag.push({ labels, value: c.lag });
+      if (c.acked !== undefined) acked.push({ labels, value: c.acked });
+    }
+  }
+  return [
     {
       name: "mrecordlog_consumer_lag_records",
       help: "Records the queue holds after the consumer's position.",

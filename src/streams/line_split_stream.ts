@@ -76,11 +76,7 @@ export function lineSplitter(
   skipEmptyLines: boolean,
   maxRecordBytes: number,
 ): ByteTransformer {
-  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
-    throw new RangeError(
-      `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
-    );
-  }
+  checkMaxRecordBytes(maxRecordBytes);
   // The start of the current line, from earlier chunks.
   let pieces: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -136,6 +132,15 @@ export function lineSplitter(
       if (pendingBytes > 0) endLine(EMPTY, false, controller);
     },
   };
+}
+
+/** Raises `RangeError` unless `maxRecordBytes` is a positive integer. */
+function checkMaxRecordBytes(maxRecordBytes: number): void {
+  if (!Number.isSafeInteger(maxRecordBytes) || maxRecordBytes <= 0) {
+    throw new RangeError(
+      `maxRecordBytes must be a positive integer, got ${maxRecordBytes}`,
+    );
+  }
 }
 
 /** The first `length` bytes of `parts`: a view if they lie in one part, else one copy. */

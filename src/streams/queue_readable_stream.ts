@@ -97,90 +97,135 @@ export function createQueueReadable(
   isCurrent: () => boolean,
 ): ReadableStream<LogRecord> | ReadableStream<LogRecordBatch> {
   const checked = checkOptions(options);
-  const { from, follow, highWaterMark, batch } = checked;
-  let to = checked.to;
   const last = log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
-  if (!follow) to = Math.min(to, last ?? -1);
+  if (!checked.follow) checked.to = Math.min(checked.to, last ?? -1);
+  return new ReadableStream<LogRecord | LogRecordBatch>(
+    new QueueSource(log, queue, checked, isCurrent),
+    new CountQueuingStrategy({ highWaterMark: checked.highWaterMark }),
+  ) as ReadableStream<LogRecord> | ReadableStream<LogRecordBatch>;
+}
 
-  let cursor = from;
-  let cancelled = false;
-  let sliceStart: number | undefined; // since the last pause
-  let busy = 0; // ms spent taking records since the last pause
+/**
+ * The underlying source of {@linkcode createQueueReadable}'s stream: the
+ * next position to read, and how long the stream has kept the event loop
+ * since its last pause.
+ */
+class QueueSource {
+  readonly #log: QueueLog;
+  readonly #queue: string;
+  readonly #options: Required<QueueReadableOptions>;
+  readonly #isCurrent: () => boolean;
+  #cursor: number;
+  #cancelled = false;
+  #sliceStart: number | undefined; // since the last pause
+  #busy = 0; // ms spent taking records since the last pause
   // Ends the wait for a change, if the stream is waiting.
-  let wake: (() => void) | undefined;
+  #wake: (() => void) | undefined;
 
-  const changed = (): Promise<void> =>
-    new Promise((resolve) => {
-      const unsubscribe = log.onChange(() => wake?.());
-      wake = () => {
-        wake = undefined;
-        unsubscribe();
-        resolve();
-      };
-    });
+  constructor(
+    log: QueueLog,
+    queue: string,
+    options: Required<QueueReadableOptions>,
+    isCurrent: () => boolean,
+  ) {
+    this.#log = log;
+    this.#queue = queue;
+    this.#options = options;
+    this.#isCurrent = isCurrent;
+    this.#cursor = options.from;
+  }
+
+  /** Pauses if the stream kept the event loop long enough, then takes. */
+  async pull(
+    controller: ReadableStreamDefaultController<LogRecord | LogRecordBatch>,
+  ): Promise<void> {
+    const now = performance.now();
+    this.#sliceStart ??= now;
+    const sliceStart = this.#sliceStart;
+    if (this.#busy >= SLICE_MS || now - sliceStart >= LOOP_SLICE_MS) {
+      await pause(Math.max(this.#busy, now - sliceStart));
+      this.#sliceStart = performance.now();
+      this.#busy = 0;
+    }
+    await this.#take(controller);
+  }
+
+  /** Stops the stream, and its wait for a change if it waits. */
+  cancel(): void {
+    this.#cancelled = true;
+    this.#wake?.();
+  }
 
   /** Enqueues what the reader wants, or waits for it, or closes. */
-  const take = async (
+  async #take(
     controller: ReadableStreamDefaultController<LogRecord | LogRecordBatch>,
-  ): Promise<void> => {
-    while (!cancelled) {
-      if (cursor > to || !isCurrent()) {
+  ): Promise<void> {
+    const { to, follow } = this.#options;
+    while (!this.#cancelled) {
+      if (this.#cursor > to || !this.#isCurrent()) {
         controller.close();
         return;
       }
       const began = performance.now();
-      const wanted = Math.max(1, controller.desiredSize ?? 1);
-      let count = 0;
-      const bounds = { from: cursor, to: to === Infinity ? undefined : to };
-      if (batch) {
-        for (const records of log.rangeBatches(queue, bounds)) {
-          controller.enqueue(records);
-          cursor = records.positions[records.positions.length - 1] + 1;
-          if (++count >= wanted) break;
-          if (busy + performance.now() - began >= SLICE_MS) break;
-        }
-      } else {
-        for (const record of log.range(queue, bounds)) {
-          controller.enqueue(record);
-          cursor = record.position + 1;
-          if (++count >= wanted) break;
-        }
-      }
-      busy += performance.now() - began;
+      const count = this.#enqueue(controller, began);
+      this.#busy += performance.now() - began;
       if (count > 0) {
-        if (cursor > to) controller.close();
+        if (this.#cursor > to) controller.close();
         return;
       }
       // Nothing to deliver now.
-      const end = log.lastPosition(queue);
+      const end = this.#log.lastPosition(this.#queue);
       if (!follow || (end !== undefined && end >= to)) {
         controller.close();
         return;
       }
-      await changed();
-      sliceStart = performance.now();
-      busy = 0;
+      await this.#changed();
+      this.#sliceStart = performance.now();
+      this.#busy = 0;
     }
-  };
+  }
 
-  return new ReadableStream<LogRecord | LogRecordBatch>({
-    async pull(controller): Promise<void> {
-      const now = performance.now();
-      sliceStart ??= now;
-      if (busy >= SLICE_MS || now - sliceStart >= LOOP_SLICE_MS) {
-        await pause(Math.max(busy, now - sliceStart));
-        sliceStart = performance.now();
-        busy = 0;
+  /**
+   * Enqueues records (or batches) from the cursor, as many as the reader
+   * wants (batches: until `SLICE_MS` is spent since the last pause, counting
+   * from `began`), moving the cursor past them; returns how many.
+   */
+  #enqueue(
+    controller: ReadableStreamDefaultController<LogRecord | LogRecordBatch>,
+    began: number,
+  ): number {
+    const to = this.#options.to;
+    const wanted = Math.max(1, controller.desiredSize ?? 1);
+    let count = 0;
+    const bounds = { from: this.#cursor, to: to === Infinity ? undefined : to };
+    if (this.#options.batch) {
+      for (const records of this.#log.rangeBatches(this.#queue, bounds)) {
+        controller.enqueue(records);
+        this.#cursor = records.positions[records.positions.length - 1] + 1;
+        if (++count >= wanted) break;
+        if (this.#busy + performance.now() - began >= SLICE_MS) break;
       }
-      await take(controller);
-    },
-    cancel(): void {
-      cancelled = true;
-      wake?.();
-    },
-  }, new CountQueuingStrategy({ highWaterMark })) as
-    | ReadableStream<LogRecord>
-    | ReadableStream<LogRecordBatch>;
+    } else {
+      for (const record of this.#log.range(this.#queue, bounds)) {
+        controller.enqueue(record);
+        this.#cursor = record.position + 1;
+        if (++count >= wanted) break;
+      }
+    }
+    return count;
+  }
+
+  /** Resolves at the log's next change, or when the stream is cancelled. */
+  #changed(): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubscribe = this.#log.onChange(() => this.#wake?.());
+      this.#wake = () => {
+        this.#wake = undefined;
+        unsubscribe();
+        resolve();
+      };
+    });
+  }
 }
 
 /** The options with their defaults; raises `TypeError` or `RangeError` on bad ones. */

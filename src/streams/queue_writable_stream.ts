@@ -101,8 +101,6 @@ export function createQueueWritable(
   isCurrent: () => boolean,
 ): WritableStream<Uint8Array | Uint8Array[]> {
   const checked = checkOptions(options);
-  const { memoryWaitTimeoutMs: timeoutMs, highWaterMark, onPersisted } =
-    checked;
   let next = checked.position;
   log.lastPosition(queue); // Raises MissingQueueError or LogClosedError.
 
@@ -123,35 +121,18 @@ export function createQueueWritable(
     },
     async write(chunk, controller): Promise<void> {
       try {
-        let payloads = toPayloads(chunk);
-        if (payloads.length === 0) return;
-        let start = next;
-        if (start !== undefined) {
-          next = start + payloads.length;
-          // Appends still pending become visible, to be compared.
-          await log.persist("flush");
-          const skipped = replayed(log, queue, start, payloads);
-          if (skipped > 0) onPersisted?.(start, start + skipped - 1);
-          if (skipped === payloads.length) return;
-          if (skipped > 0) {
-            payloads = payloads.slice(skipped);
-            start += skipped;
-          }
-        }
-        const last = await appendWhenRoom(
+        const payloads = toPayloads(chunk);
+        const start = next;
+        if (start !== undefined) next = start + payloads.length;
+        await writePayloads(
           log,
           queue,
           isCurrent,
+          checked,
           start,
           payloads,
-          timeoutMs,
           controller.signal,
         );
-        if (last === undefined) {
-          // An explicit position taken as a retry of the queue's last record.
-          throw new PositionInPastError(queue, start!, start! + 1);
-        }
-        onPersisted?.(last - payloads.length + 1, last);
       } catch (error) {
         stop();
         throw error;
@@ -159,7 +140,51 @@ export function createQueueWritable(
     },
     close: stop,
     abort: stop,
-  }, new CountQueuingStrategy({ highWaterMark }));
+  }, new CountQueuingStrategy({ highWaterMark: checked.highWaterMark }));
+}
+
+/**
+ * Writes one chunk's `payloads` at `start` (`undefined`: at the queue's
+ * end): the ones replaying what the queue holds are skipped, the rest
+ * appended, waiting for room at the memory limit; reports them persisted to
+ * `options.onPersisted`.
+ */
+async function writePayloads(
+  log: QueueLog,
+  queue: string,
+  isCurrent: () => boolean,
+  options: QueueWritableOptions,
+  start: number | undefined,
+  payloads: Uint8Array[],
+  signal: AbortSignal,
+): Promise<void> {
+  const { memoryWaitTimeoutMs: timeoutMs, onPersisted } = options;
+  if (payloads.length === 0) return;
+  if (start !== undefined) {
+    // Appends still pending become visible, to be compared.
+    await log.persist("flush");
+    const skipped = replayed(log, queue, start, payloads);
+    if (skipped > 0) onPersisted?.(start, start + skipped - 1);
+    if (skipped === payloads.length) return;
+    if (skipped > 0) {
+      payloads = payloads.slice(skipped);
+      start += skipped;
+    }
+  }
+  const last = await appendWhenRoom(
+    log,
+    queue,
+    isCurrent,
+    start,
+    payloads,
+    timeoutMs,
+    signal,
+  );
+  if (last === undefined) {
+    // An explicit position taken as a retry of the queue's last record.
+    throw new PositionInPastError(queue, start!, start! + 1);
+  }
+  onPersisted?.(last - payloads.length + 1, last);
 }
 
 /** The options with the default `highWaterMark`; raises `TypeError` or `RangeError` on bad ones. */
