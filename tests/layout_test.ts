@@ -1,7 +1,11 @@
 /**
  * The layout by layer, checked: every module under `src/` imports only from
  * its own folder or from folders below it, `mod.ts` (the library) never
- * imports a tool, and no module imports itself back through a cycle.
+ * imports a tool, and no module imports itself back through a cycle; and the
+ * sizes issue 10 set: no source file over 400 lines, no function over 60,
+ * unless a comment says why it stays whole (`// kept whole: …` in the file;
+ * for a function, a comment right above it containing `kept whole:`, in any
+ * case).
  *
  * @module
  */
@@ -10,6 +14,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, normalize, relative } from "node:path";
 import { describe, it } from "node:test";
+import ts from "typescript";
 
 const ROOT = normalize(join(new URL(".", import.meta.url).pathname, ".."));
 
@@ -115,5 +120,62 @@ describe("layout", () => {
     };
     for (const file of files) visit(file, []);
     assert.deepEqual(cycles, []);
+  });
+});
+
+/** Lines of the longest body a file's functions may have. */
+const MAX_FUNCTION_LINES = 60;
+/** Lines a source file may have. */
+const MAX_FILE_LINES = 400;
+
+/** Functions of `file` with a body over the limit and no `kept whole:` note. */
+function longFunctions(file: string): string[] {
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const lineOf = (pos: number): number =>
+    source.getLineAndCharacterOfPosition(pos).line;
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && "body" in node && node.body) {
+      const body = node.body as ts.Node;
+      const lines = lineOf(body.getEnd()) - lineOf(body.getStart());
+      const notes = ts.getLeadingCommentRanges(text, node.getFullStart()) ??
+        [];
+      const kept = notes.some((c) =>
+        text.slice(c.pos, c.end).toLowerCase().includes("kept whole:")
+      );
+      if (lines > MAX_FUNCTION_LINES && !kept) {
+        const name = "name" in node && node.name
+          ? (node.name as ts.Node).getText(source)
+          : "(anonymous)";
+        found.push(`${file}:${lineOf(body.getStart()) + 1} ${name}: ${lines}`);
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+describe("sizes", () => {
+  const files = [
+    ...sourceFiles("src"),
+    "mod.ts",
+    "cli.ts",
+    "server.ts",
+    "jetstream.ts",
+  ];
+
+  it(`no source file over ${MAX_FILE_LINES} lines`, () => {
+    const long = files.filter((f) => {
+      const text = readFileSync(join(ROOT, f), "utf8");
+      return text.split("\n").length > MAX_FILE_LINES + 1 &&
+        !text.includes("// kept whole:");
+    });
+    assert.deepEqual(long, []);
+  });
+
+  it(`no function over ${MAX_FUNCTION_LINES} lines without a note`, () => {
+    assert.deepEqual(files.flatMap(longFunctions), []);
   });
 });
