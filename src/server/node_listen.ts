@@ -12,6 +12,7 @@
  */
 
 import type { Duplex } from "node:stream";
+import { nodeBodyHandler } from "./node_request_body.ts";
 
 /** A server listening: the port it got, and how to stop it. */
 export interface NodeListener {
@@ -52,7 +53,9 @@ export async function listenOnNode(
 ): Promise<NodeListener> {
   const { serve } = await import("srvx/node");
   const server = serve({
-    fetch: handler,
+    // Bodies that a cancel does not destroy, and the rest of a body answered
+    // before it was read discarded (see nodeBodyHandler).
+    fetch: nodeBodyHandler(handler),
     hostname,
     port,
     silent: true, // no "listening on" line: serveIngest's caller says it
