@@ -135,15 +135,8 @@ const FORWARD_FORM =
 export function parseForwardSpec(text: string): ForwardSpec {
   const match = /^(.+?)=(nats:\/\/[^/?#]+)\/([^/?#]+)\/([^/?#]+)(?:\?([^#]*))?$/
     .exec(text);
-  const query = new URLSearchParams(match?.[5] ?? "");
-  const unknown = [...query.keys()].filter((k) =>
-    k !== "consumer" && k !== "create-stream"
-  );
-  const createStream = query.get("create-stream");
-  if (
-    !match || unknown.length > 0 ||
-    (createStream !== null && createStream !== "" && createStream !== "true")
-  ) {
+  const query = match && forwardQuery(match[5] ?? "");
+  if (!match || !query) {
     throw new UsageError(
       `--forward must be ${FORWARD_FORM}, got ${JSON.stringify(text)}`,
     );
@@ -154,9 +147,39 @@ export function parseForwardSpec(text: string): ForwardSpec {
     server,
     stream: decodeURIComponent(stream),
     subject: decodeURIComponent(subject),
-    consumer: query.get("consumer") ?? "jetstream",
-    createStream: createStream !== null,
+    ...query,
   };
+}
+
+/**
+ * The query of a `--forward` URL: `consumer=NAME` (not empty, percent-decoded,
+ * a `+` kept as it is) and `create-stream[=true]`, each at most once; or
+ * `undefined` for anything else.
+ */
+function forwardQuery(
+  text: string,
+): { consumer: string; createStream: boolean } | undefined {
+  let consumer: string | undefined;
+  let createStream: boolean | undefined;
+  for (const part of text.split("&")) {
+    if (part === "") continue;
+    const [key, value] = part.split(/=(.*)/s, 2);
+    if (key === "consumer" && consumer === undefined && value) {
+      try {
+        consumer = decodeURIComponent(value);
+      } catch {
+        return undefined; // a malformed %-escape
+      }
+    } else if (
+      key === "create-stream" && createStream === undefined &&
+      (value === undefined || value === "" || value === "true")
+    ) {
+      createStream = true;
+    } else {
+      return undefined;
+    }
+  }
+  return { consumer: consumer ?? "jetstream", createStream: !!createStream };
 }
 
 /** The forwarders of `serve`: started once the log is open, stopped before it closes. */

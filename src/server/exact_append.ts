@@ -58,9 +58,11 @@ export function planAppend(
   position: number | undefined,
   records: readonly Uint8Array[],
 ): AppendPlan {
+  // Raises MissingQueueError or LogClosedError, with or without records.
+  const last = log.lastPosition(queue);
   // No record: nothing to check, nothing to write, at any position.
   if (records.length === 0) return { first: position, skip: 0 };
-  const next = (log.lastPosition(queue) ?? -1) + 1;
+  const next = (last ?? -1) + 1;
   const first = position ?? next;
   if (first > Number.MAX_SAFE_INTEGER - (records.length - 1)) {
     throw new HttpError(
