@@ -177,6 +177,10 @@ export async function serveIngest(
           delay(options.shutdownDrainMs ?? 500),
         ]);
         await withTimeout(listener.stop(), timeoutMs);
+        // What is still open after it (a connection whose client went
+        // away unseen, a request that never ends) is closed, so that no
+        // socket keeps the process alive until its idle timeout.
+        listener.closeConnections();
       } finally {
         await log.close();
       }
@@ -231,7 +235,10 @@ function listenOptions(options: ServeIngestOptions): ListenOptions {
 /** A server listening: the port it got, and how to stop it. */
 interface Listener {
   port: number;
+  /** Stops listening and waits for the open connections to end. */
   stop(): Promise<void>;
+  /** Closes the connections still open (no-op where the runtime cannot). */
+  closeConnections(): void;
 }
 
 /**
@@ -255,7 +262,12 @@ async function listen(
   }
   if ("Deno" in globalThis) {
     const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
-    return { port: server.addr.port, stop: () => server.shutdown() };
+    return {
+      port: server.addr.port,
+      stop: () => server.shutdown(),
+      // Deno.serve has no way to close its connections from outside.
+      closeConnections: () => {},
+    };
   }
   // Bun reads its header limit, process-wide, from node:http.
   const { default: http } = await import("node:http");
@@ -274,6 +286,7 @@ async function listen(
     stop: async () => {
       await server.stop(false);
     },
+    closeConnections: () => void server.stop(true),
   };
 }
 

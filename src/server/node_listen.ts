@@ -23,6 +23,8 @@ export interface NodeListener {
    * end (as `Deno.serve`'s `shutdown()` and Bun's `stop(false)` do).
    */
   stop(): Promise<void>;
+  /** Closes every connection still open (after `stop()` took too long). */
+  closeConnections(): void;
 }
 
 /** The bounds on connections of {@linkcode listenOnNode}. */
@@ -94,7 +96,13 @@ export async function listenOnNode(
       message: "CONNECT is not allowed here",
     });
   });
-  return { port: address.port, stop: () => server.close() };
+  return {
+    port: address.port,
+    stop: () => server.close(),
+    // An HTTP/1 server (srvx makes no HTTP/2 one without TLS options).
+    closeConnections: () =>
+      (http as { closeAllConnections?: () => void }).closeAllConnections?.(),
+  };
 }
 
 /** What `node:http`'s parser refused, by its error code: status and name. */
