@@ -176,11 +176,7 @@ export async function serveIngest(
           withTimeout(handler.settled(), timeoutMs),
           delay(options.shutdownDrainMs ?? 500),
         ]);
-        await withTimeout(listener.stop(), timeoutMs);
-        // What is still open after it (a connection whose client went
-        // away unseen, a request that never ends) is closed, so that no
-        // socket keeps the process alive until its idle timeout.
-        listener.closeConnections();
+        await stopListening(listener, timeoutMs);
       } finally {
         await log.close();
       }
@@ -312,6 +308,20 @@ function delay(ms: number): Promise<void> {
 }
 
 /** Waits for `promise`, at most `ms` milliseconds. */
+/**
+ * Stops `listener`, waiting at most `timeoutMs` for its connections to end;
+ * what is still open then (a connection whose client went away unseen, a
+ * request that never ends) is closed, so that no socket keeps the process
+ * alive until its idle timeout.
+ */
+async function stopListening(
+  listener: Listener,
+  timeoutMs: number,
+): Promise<void> {
+  await withTimeout(listener.stop(), timeoutMs);
+  listener.closeConnections();
+}
+
 async function withTimeout(promise: Promise<void>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<void>((resolve) => {
