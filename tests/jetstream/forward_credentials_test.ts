@@ -12,12 +12,13 @@ import process from "node:process";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { MultiRecordLog } from "../../mod.ts";
-import { type Forwarder, forwardToJetStream } from "../../jetstream.ts";
+import { forwardToJetStream } from "../../jetstream.ts";
 import { CLI, ROOT, RUNTIME } from "../cli/cli_helpers.ts";
 import { withTempDir } from "../support/temp_dir.ts";
 import { tick, waitFor } from "../support/waiting.ts";
 import { natsServer } from "./nats_server.ts";
 import { appendTestRecords } from "./test_records.ts";
+import { statusText, withQueueLog } from "./forwarder_log.ts";
 
 const QUEUE = "q";
 const USER = ["--user", "alice", "--pass", "s3cret"];
@@ -38,28 +39,6 @@ async function storedCount(
   }
 }
 
-function show(forwarder: Forwarder): string {
-  const { lastError, ...rest } = forwarder.status();
-  return JSON.stringify({ ...rest, lastError: lastError?.message });
-}
-
-/** A test with a log holding 100 records of {@linkcode QUEUE} in `dir`. */
-function withRecords(
-  fn: (log: MultiRecordLog, dir: string) => Promise<void>,
-): () => Promise<void> {
-  return () =>
-    withTempDir(async (dir) => {
-      const log = await MultiRecordLog.open(dir);
-      try {
-        await log.createQueue(QUEUE);
-        await appendTestRecords(log, QUEUE, 0, 100);
-        await fn(log, dir);
-      } finally {
-        await log.close();
-      }
-    }, "mrecordlog-jetstream-auth-");
-}
-
 describe("forwarding to a nats-server that requires credentials", () => {
   for (
     const [kind, args, good, bad] of [
@@ -74,7 +53,7 @@ describe("forwarding to a nats-server that requires credentials", () => {
   ) {
     test(
       `${kind}: forwards with the right ones; the wrong ones are an error in status(), nothing acked`,
-      withRecords(async (log) => {
+      withQueueLog(QUEUE, 100, async (log) => {
         await using server = await natsServer(true, [...args]);
         const options = {
           servers: server.url,
@@ -108,7 +87,7 @@ describe("forwarding to a nats-server that requires credentials", () => {
             () => forwarder.status().acked === 99,
             40_000,
           );
-          assert.ok(all, show(forwarder));
+          assert.ok(all, statusText(forwarder));
           assert.equal(forwarder.status().lastError, undefined);
         } finally {
           await forwarder.stop();

@@ -8,9 +8,8 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MultiRecordLog } from "../../mod.ts";
+import type { MultiRecordLog } from "../../mod.ts";
 import { type Forwarder, forwardToJetStream } from "../../jetstream.ts";
-import { withTempDir } from "../support/temp_dir.ts";
 import { waitFor } from "../support/waiting.ts";
 import { natsServer } from "./nats_server.ts";
 import {
@@ -18,7 +17,8 @@ import {
   createStream,
   readStream,
 } from "./stream_contents.ts";
-import { appendTestRecords, recordPayload } from "./test_records.ts";
+import { recordPayload } from "./test_records.ts";
+import { statusText, withQueueLog } from "./forwarder_log.ts";
 
 const QUEUE = "stop/q";
 
@@ -27,29 +27,6 @@ function ackedInLog(log: MultiRecordLog, consumer = "jetstream"): number {
   const found = log.listConsumers(QUEUE).find((c) => c.name === consumer);
   assert.ok(found, `no consumer ${consumer}`);
   return found.acked ?? -1;
-}
-
-function show(forwarder: Forwarder): string {
-  const { lastError, ...rest } = forwarder.status();
-  return JSON.stringify({ ...rest, lastError: lastError?.message });
-}
-
-/** A test with a log holding `count` records of {@linkcode QUEUE}. */
-function withRecords(
-  count: number,
-  fn: (log: MultiRecordLog) => Promise<void>,
-): () => Promise<void> {
-  return () =>
-    withTempDir(async (dir) => {
-      const log = await MultiRecordLog.open(dir);
-      try {
-        await log.createQueue(QUEUE);
-        await appendTestRecords(log, QUEUE, 0, count);
-        await fn(log);
-      } finally {
-        await log.close();
-      }
-    }, "mrecordlog-jetstream-stop-");
 }
 
 /** Forwards what is left and waits until every record up to `last` is acked. */
@@ -65,32 +42,45 @@ async function resume(
   });
   try {
     const all = await waitFor(() => again.status().acked === last, 40_000);
-    assert.ok(all, `not acked up to ${last}: ${show(again)}`);
+    assert.ok(all, `not acked up to ${last}: ${statusText(again)}`);
   } finally {
     await again.stop();
   }
   return again;
 }
 
+/**
+ * Creates the stream and starts forwarding to it until some records are
+ * confirmed and publishes are in flight (`moving`: whether that happened).
+ */
+async function midStream(
+  log: MultiRecordLog,
+  url: string,
+  options: { timeoutMs?: number },
+): Promise<{ forwarder: Forwarder; moving: boolean }> {
+  await createStream(url, "EVENTS", ["events.>"]);
+  const forwarder = forwardToJetStream(log, QUEUE, {
+    servers: url,
+    stream: "EVENTS",
+    subject: "events.in",
+    maxInFlight: 1024,
+    ...options,
+  });
+  const moving = await waitFor(() => {
+    const { forwarded, inFlight } = forwarder.status();
+    return forwarded > 2000 && inFlight > 0;
+  }, 40_000);
+  return { forwarder, moving };
+}
+
 describe("Forwarder.stop()", () => {
   test(
     "mid-stream: the publishes in flight finish, exactly what the stream confirmed is acked, a restart resumes there",
-    withRecords(40_000, async (log) => {
+    withQueueLog(QUEUE, 40_000, async (log) => {
       await using server = await natsServer();
-      await createStream(server.url, "EVENTS", ["events.>"]);
-      const forwarder = forwardToJetStream(log, QUEUE, {
-        servers: server.url,
-        stream: "EVENTS",
-        subject: "events.in",
-        maxInFlight: 1024,
-      });
-      // Some records confirmed, and publishes in flight.
-      const moving = await waitFor(() => {
-        const { forwarded, inFlight } = forwarder.status();
-        return forwarded > 2000 && inFlight > 0;
-      }, 40_000);
+      const { forwarder, moving } = await midStream(log, server.url, {});
       await forwarder.stop();
-      assert.ok(moving, show(forwarder));
+      assert.ok(moving, statusText(forwarder));
       const status = forwarder.status();
       assert.equal(status.running, false);
       assert.equal(status.connected, false);
@@ -124,24 +114,14 @@ describe("Forwarder.stop()", () => {
 
   test(
     "with nats-server killed under it: what was never confirmed is not acked; a restart stores every record once",
-    withRecords(30_000, async (log) => {
+    withQueueLog(QUEUE, 30_000, async (log) => {
       await using server = await natsServer();
-      await createStream(server.url, "EVENTS", ["events.>"]);
-      const forwarder = forwardToJetStream(log, QUEUE, {
-        servers: server.url,
-        stream: "EVENTS",
-        subject: "events.in",
-        maxInFlight: 1024,
+      const { forwarder, moving } = await midStream(log, server.url, {
         timeoutMs: 1000,
       });
-      // Some records confirmed, and publishes in flight.
-      const moving = await waitFor(() => {
-        const { forwarded, inFlight } = forwarder.status();
-        return forwarded > 2000 && inFlight > 0;
-      }, 40_000);
       await server.kill();
       await forwarder.stop();
-      assert.ok(moving, show(forwarder));
+      assert.ok(moving, statusText(forwarder));
       assert.equal(forwarder.status().running, false);
       assert.equal(forwarder.status().inFlight, 0);
       const acked = ackedInLog(log);

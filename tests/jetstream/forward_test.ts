@@ -7,9 +7,8 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MissingQueueError, MultiRecordLog } from "../../mod.ts";
+import { MissingQueueError } from "../../mod.ts";
 import { type Forwarder, forwardToJetStream } from "../../jetstream.ts";
-import { withTempDir } from "../support/temp_dir.ts";
 import { tick, waitFor } from "../support/waiting.ts";
 import { natsServer } from "./nats_server.ts";
 import {
@@ -19,6 +18,7 @@ import {
   readStream,
 } from "./stream_contents.ts";
 import { appendTestRecords, recordPayload } from "./test_records.ts";
+import { statusText, withQueueLog } from "./forwarder_log.ts";
 
 const QUEUE = "events/eu é";
 
@@ -32,34 +32,13 @@ async function waitAcked(
     () => forwarder.status().acked === position,
     ms,
   );
-  assert.ok(reached, `not acked up to ${position}: ${show(forwarder)}`);
-}
-
-function show(forwarder: Forwarder): string {
-  const { lastError, ...rest } = forwarder.status();
-  return JSON.stringify({ ...rest, lastError: lastError?.message });
-}
-
-/** A test with a fresh log (queue {@linkcode QUEUE} created) in a temp dir. */
-function withLog(
-  fn: (log: MultiRecordLog, dir: string) => Promise<void>,
-): () => Promise<void> {
-  return () =>
-    withTempDir(async (dir) => {
-      const log = await MultiRecordLog.open(dir);
-      try {
-        await log.createQueue(QUEUE);
-        await fn(log, dir);
-      } finally {
-        await log.close();
-      }
-    }, "mrecordlog-jetstream-");
+  assert.ok(reached, `not acked up to ${position}: ${statusText(forwarder)}`);
 }
 
 describe("forwardToJetStream", () => {
   test(
     "100,000 records reach the stream in order, byte for byte, and are truncated from the log",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       await createStream(server.url, "EVENTS", ["events.>"]);
       await appendTestRecords(log, QUEUE, 0, 60_000);
@@ -90,7 +69,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "records published again within the duplicate window are not stored again",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       await createStream(server.url, "EVENTS", ["events.>"]);
       await appendTestRecords(log, QUEUE, 0, 3000);
@@ -121,7 +100,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "nats-server killed and restarted mid-stream with its store: no loss, no duplicate",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       await createStream(server.url, "EVENTS", ["events.>"]);
       await appendTestRecords(log, QUEUE, 0, 30_000);
@@ -138,7 +117,7 @@ describe("forwardToJetStream", () => {
         const acked = forwarder.status().acked!;
         assert.ok(acked < 29_999, `all acked before the kill (${acked})`);
         await tick(300);
-        assert.ok(forwarder.status().lastError, show(forwarder));
+        assert.ok(forwarder.status().lastError, statusText(forwarder));
         assert.equal(forwarder.status().acked, acked);
         await server.start();
         await waitAcked(forwarder, 29_999);
@@ -152,7 +131,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "a server unreachable at start: the forwarder waits, then catches up (creating the stream)",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer(false);
       await appendTestRecords(log, QUEUE, 0, 5000);
       const forwarder = forwardToJetStream(log, QUEUE, {
@@ -188,7 +167,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "a stream that does not take the subject: a clear error, nothing acked",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       await createStream(server.url, "OTHER", ["other.>"]);
       await appendTestRecords(log, QUEUE, 0, 100);
@@ -216,7 +195,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "a stream missing, without createStream: a clear error, nothing acked",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       await appendTestRecords(log, QUEUE, 0, 10);
       const forwarder = forwardToJetStream(log, QUEUE, {
@@ -239,7 +218,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "a stream whose limits refuse the records: the server's reason, nothing acked past what it stored",
-    withLog(async (log) => {
+    withQueueLog(QUEUE, 0, async (log) => {
       await using server = await natsServer();
       // Every message is larger than 8 bytes, with its headers.
       await createStream(server.url, "SMALL", ["small.>"], {
@@ -298,7 +277,7 @@ describe("forwardToJetStream", () => {
 
   test(
     "bad options and a missing queue are refused at once",
-    withLog((log) => {
+    withQueueLog(QUEUE, 0, (log) => {
       const options = {
         servers: "nats://127.0.0.1:1",
         stream: "S",
