@@ -10,7 +10,14 @@
  * - `sqlite-normal` / `sqlite-full`: inserts the body's records (NDJSON
  *   lines, or the elements of a JSON array as compact JSON) into a table
  *   keyed `PRIMARY KEY (queue, position)`, one transaction per request, WAL,
- *   `synchronous = NORMAL` / `FULL`.
+ *   `synchronous = NORMAL` / `FULL`;
+ * - `library-flush` / `library-fsync` (the "library floor"): appends the
+ *   body's records to this library's `MultiRecordLog` with one
+ *   `appendRecords` (`always/flush` / `always/fsync`; concurrent requests
+ *   share commits as in the library), and answers once it is persisted: the
+ *   least a server on this runtime's HTTP server and this library must do
+ *   per request, with none of the ingest server's routing, bounds, errors
+ *   or metrics.
  *
  * ```sh
  * deno run -A bench/lib/http_floor_server.ts write /tmp/dir
@@ -25,6 +32,7 @@
 
 import process from "node:process";
 import type { Backend, RawFile, SqliteDatabase } from "./backend.ts";
+import { MultiRecordLog } from "../../mod.ts";
 
 /** The baselines this script serves. */
 export type FloorMode =
@@ -32,7 +40,9 @@ export type FloorMode =
   | "write"
   | "write-fsync"
   | "sqlite-normal"
-  | "sqlite-full";
+  | "sqlite-full"
+  | "library-flush"
+  | "library-fsync";
 
 const MODES: readonly FloorMode[] = [
   "null",
@@ -40,6 +50,8 @@ const MODES: readonly FloorMode[] = [
   "write-fsync",
   "sqlite-normal",
   "sqlite-full",
+  "library-flush",
+  "library-fsync",
 ];
 
 interface BunServe {
@@ -89,12 +101,37 @@ function bodyRecords(body: Uint8Array, contentType: string): Uint8Array[] {
 }
 
 /** What a mode does with each body: returns the records it stored. */
-function store(
+type Store = (
+  body: Uint8Array,
+  contentType: string,
+) => number | Promise<number>;
+
+/** The library floor: one `appendRecords` per body, awaited. */
+async function libraryStore(mode: FloorMode, dir: string): Promise<Store> {
+  const log = await MultiRecordLog.open(`${dir}/log`, {
+    persistPolicy: {
+      kind: "always",
+      action: mode === "library-fsync" ? "fsync" : "flush",
+    },
+  });
+  await log.createQueue("bench");
+  return async (body, contentType) => {
+    const records = bodyRecords(body, contentType);
+    await log.appendRecords("bench", undefined, records);
+    return records.length;
+  };
+}
+
+/** What a mode does with each body. */
+async function store(
   mode: FloorMode,
   backend: Backend,
   dir: string,
-): (body: Uint8Array, contentType: string) => number {
+): Promise<Store> {
   if (mode === "null") return () => 0;
+  if (mode === "library-flush" || mode === "library-fsync") {
+    return await libraryStore(mode, dir);
+  }
   if (mode === "write" || mode === "write-fsync") {
     const file: RawFile = backend.createFile(
       `${dir}/floor.bin`,
@@ -136,11 +173,14 @@ if (mode === undefined || dir === undefined) {
   console.error(`usage: http_floor_server.ts ${MODES.join("|")} DIR`);
   process.exit(2);
 }
-const storeBody = store(mode, await runtimeBackend(), dir);
+const storeBody = await store(mode, await runtimeBackend(), dir);
 const handler = async (request: Request): Promise<Response> => {
   try {
     const body = await readBody(request);
-    const stored = storeBody(body, request.headers.get("content-type") ?? "");
+    const stored = await storeBody(
+      body,
+      request.headers.get("content-type") ?? "",
+    );
     return Response.json({ bytes: body.length, stored });
   } catch (error) {
     return Response.json({ error: String(error) }, { status: 500 });
@@ -156,3 +196,5 @@ if ("Deno" in globalThis) {
   port = bun.serve({ hostname, port: 0, fetch: handler }).port;
 }
 process.stdout.write(`listening at http://${hostname}:${port}\n`);
+// Exits on SIGINT (so that `--cpu-prof` writes its profile).
+process.on("SIGINT", () => process.exit(0));

@@ -73,7 +73,9 @@ export type ContenderId =
   | "write"
   | "write-fsync"
   | "sqlite-normal"
-  | "sqlite-full";
+  | "sqlite-full"
+  | "library-flush"
+  | "library-fsync";
 
 /** How each contender is named in the tables. */
 export const CONTENDER_LABELS: Record<ContenderId, string> = {
@@ -85,6 +87,8 @@ export const CONTENDER_LABELS: Record<ContenderId, string> = {
   "write-fsync": "fsync floor",
   "sqlite-normal": "SQLite NORMAL",
   "sqlite-full": "SQLite FULL",
+  "library-flush": "library floor",
+  "library-fsync": "library floor",
 };
 
 /**
@@ -99,8 +103,8 @@ export function contendersOf(
     ? ["serve", "serve-base", "node-http"]
     : ["serve", "node-http"];
   return s.durability === "flush"
-    ? [...project, "null", "write", "sqlite-normal"]
-    : [...project, "write-fsync", "sqlite-full"];
+    ? [...project, "library-flush", "null", "write", "sqlite-normal"]
+    : [...project, "library-fsync", "write-fsync", "sqlite-full"];
 }
 
 /** Whether a contender is the project's server (on either foundation, or from another tree). */

@@ -1,7 +1,8 @@
 /**
  * `POST /queues/{queue}/records`: an append request, all or nothing. The
  * body is read whole (bounded, and counted against the memory limit while it
- * arrives; bodies to one queue arrive in parallel), cut into records, and
+ * arrives; bodies to one queue arrive in parallel; a small one of declared
+ * length in one piece, see `WholeBody`), cut into records, and
  * appended as one atomic log record: the retry rule ({@linkcode planAppend}),
  * the queue's rate limit and the start of `appendRecords` run with no other
  * append of the queue in between, and the wait for durability outside, so
@@ -16,8 +17,11 @@ import { MissingQueueError } from "../errors.ts";
 import {
   type BodyMemory,
   bodyTooLarge,
+  READ_WHOLE_BODIES,
   readBodyRecords,
+  WHOLE_BODY_BYTES,
 } from "./body_records.ts";
+import { isNodeRequest } from "./node_request_body.ts";
 import { bodyDecoder } from "./content_decoding.ts";
 import { planAppend } from "./exact_append.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
@@ -90,8 +94,8 @@ export async function appendRoute(
   );
   const decode = bodyDecoder(request);
   if (!context.log.queueExists(queue)) throw new MissingQueueError(queue);
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > context.maxBodyBytes) {
+  const declared = Number(request.headers.get("content-length") ?? NaN);
+  if (declared > context.maxBodyBytes) {
     throw bodyTooLarge(context.maxBodyBytes);
   }
   const { records, heldBytes } = await readBodyRecords(request.body, {
@@ -101,6 +105,10 @@ export async function appendRoute(
     idleTimeoutMs: context.bodyIdleTimeoutMs,
     memory: context.memory,
     signal: context.signal,
+    whole: READ_WHOLE_BODIES && declared <= WHOLE_BODY_BYTES &&
+        !isNodeRequest(request)
+      ? { bytes: declared, read: () => request.arrayBuffer() }
+      : undefined,
   });
   let answer: Promise<AppendAnswer>;
   try {

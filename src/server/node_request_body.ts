@@ -63,6 +63,15 @@ export function nodeBodyHandler(
   };
 }
 
+/**
+ * Whether `request` came from srvx's `node:http` adapter: its body is to be
+ * read as a stream only (`request.arrayBuffer()` would go around the body
+ * stream this module gives it).
+ */
+export function isNodeRequest(request: Request): boolean {
+  return (request as NodeRequestLike).runtime?.node?.req !== undefined;
+}
+
 /** The body of `req`, paused while its reader lags. */
 function requestBody(req: IncomingMessage): ReadableStream<Uint8Array> {
   let ended = false;

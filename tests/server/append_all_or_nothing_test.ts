@@ -232,4 +232,29 @@ describe("an append request is all or nothing", () => {
       },
     );
   });
+
+  test("a small body of declared length that stalls (read whole): 408, nothing stored, the queue not held", async () => {
+    const faults: string[] = [];
+    await withServer(
+      { bodyIdleTimeoutMs: 200, onClientFault: (line) => faults.push(line) },
+      async (server) => {
+        await post(`${server.url}/queues/q`);
+        const connection = await rawConnection(server.port);
+        await connection.write(
+          "POST /queues/q/records HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\ncontent-length: 100\r\n\r\na\nb\n",
+        );
+        assert.ok(await waitFor(() => server.pendingRequests === 1));
+        const other = await post(`${server.url}/queues/q/records`, "c\n");
+        assert.equal((await other.json()).firstPosition, 0);
+        const answer = await connection.until(/\r\n\r\n(48\r\n)?\{.*\}\n/s);
+        connection.destroy();
+        assert.match(answer, /^HTTP\/1\.1 408 /);
+        assert.match(answer, /"error":"RequestTimeout"/);
+        assert.deepEqual(stored(server.log, "q"), ["c"]);
+        assert.equal(faults.length, 1);
+        assert.match(faults[0], /^408 RequestTimeout: /);
+        assert.ok(await waitFor(() => server.pendingRequests === 0));
+      },
+    );
+  });
 });

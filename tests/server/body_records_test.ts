@@ -4,6 +4,7 @@ import {
   bodyMemory,
   type ReadBodyOptions,
   readBodyRecords,
+  type WholeBody,
 } from "../../src/server/body_records.ts";
 import { HttpError } from "../../src/server/http_error.ts";
 import { lengthPrefixDecoder } from "../../src/streams/length_prefix_decoder_stream.ts";
@@ -107,6 +108,14 @@ async function read(
 
 const encoder = new TextEncoder();
 
+/** `body` as a `WholeBody` that has arrived (its `read` resolves at once). */
+function wholeOf(body: Uint8Array): WholeBody {
+  return {
+    bytes: body.length,
+    read: () => Promise.resolve(body.slice().buffer),
+  };
+}
+
 /** A random NDJSON body and the records it holds (undefined: too large). */
 function ndjsonCase(rand: () => number, maxRecordBytes: number): {
   body: Uint8Array;
@@ -193,6 +202,11 @@ describe("readBodyRecords: a framing transformer driven directly and through str
         const direct = await read(chunks, framing, true);
         const piped = await read(chunks, framing, false);
         assert.deepEqual(direct, piped, `case ${i}`);
+        assert.deepEqual(
+          await read(chunks, framing, true, { whole: wholeOf(body) }),
+          direct,
+          `case ${i}, read whole`,
+        );
         if (expected === undefined) {
           assert.ok(direct.error !== undefined, `case ${i} should fail`);
           assert.equal(direct.held, 0, "nothing held after an error");
@@ -343,5 +357,104 @@ describe("readBodyRecords: a framing transformer driven directly and through str
     let bytes = 0;
     for (const buffer of buffers) bytes += buffer.byteLength;
     assert.ok(bytes <= text.length + 100 * 1024, `${bytes} bytes held`);
+  });
+});
+
+describe("readBodyRecords: a small body of declared length read whole", () => {
+  const body = encoder.encode("aaaa\nbbbb\ncccc\n");
+  const never: WholeBody = {
+    bytes: body.length,
+    read: () => new Promise(() => {}),
+  };
+
+  test("its records, its bytes held; a stream given beside it is not read", async () => {
+    const stream = new ReadableStream<Uint8Array>();
+    const outcome = await read(stream, "ndjson", true, {
+      whole: wholeOf(body),
+    });
+    assert.deepEqual(outcome.records, ["61616161", "62626262", "63636363"]);
+    assert.equal(outcome.held, body.length);
+    assert.equal(stream.locked, false);
+  });
+
+  test("with a decoder or a streaming framing, the stream is read instead", async () => {
+    const other = encoder.encode("zz\n");
+    const outcome = await read([other], "ndjson", false, {
+      whole: wholeOf(body),
+    });
+    assert.deepEqual(outcome.records, ["7a7a"]);
+  });
+
+  test("a body that never arrives: 408 after the idle timeout, nothing held", async () => {
+    const idle = await read([], "ndjson", true, {
+      whole: never,
+      idleTimeoutMs: 30,
+    });
+    assert.equal(
+      idle.error,
+      "RequestTimeout 408: The body sent nothing for 30 ms",
+    );
+    assert.equal(idle.held, 0);
+    // The rest of the body may still come: the connection is not reused.
+    await assert.rejects(
+      readBodyRecords(null, {
+        framing: lineSplitter(true, 32),
+        maxBodyBytes: 1 << 20,
+        idleTimeoutMs: 1,
+        memory: bodyMemory({ retainedBytes: 0, memoryLimitBytes: Infinity }),
+        whole: never,
+      }),
+      (error: HttpError) => error.headers.connection === "close",
+    );
+  });
+
+  test("the server closing: 503, nothing held", async () => {
+    const closing = new AbortController();
+    const closed = read([], "ndjson", true, {
+      whole: never,
+      signal: closing.signal,
+    });
+    setTimeout(() => closing.abort(), 10);
+    const answer = await closed;
+    assert.match(answer.error ?? "", /^ServerClosing 503/);
+    assert.equal(answer.held, 0);
+  });
+
+  test("a body that cannot be read: 400 BadBody; over the limits: 413 or the memory limit; nothing held", async () => {
+    const gone = await read([], "ndjson", true, {
+      whole: { bytes: 9, read: () => Promise.reject(new Error("client gone")) },
+    });
+    assert.equal(
+      gone.error,
+      "BadBody 400: The request body could not be read: client gone",
+    );
+    assert.equal(gone.held, 0);
+    const over = await read([], "ndjson", true, {
+      whole: wholeOf(body),
+      maxBodyBytes: 10,
+    });
+    assert.equal(
+      over.error,
+      "BodyTooLarge 413: The request body exceeds 10 bytes",
+    );
+    const memory = bodyMemory({ retainedBytes: 100, memoryLimitBytes: 110 });
+    await assert.rejects(
+      readBodyRecords(null, {
+        framing: lineSplitter(true, 32),
+        maxBodyBytes: 1 << 20,
+        idleTimeoutMs: 10_000,
+        memory,
+        whole: wholeOf(body),
+      }),
+      { name: "MemoryLimitError" },
+    );
+    assert.equal(memory.heldBytes, 0);
+  });
+
+  test("a record over the limit in a body read whole: the framing's error, nothing held", async () => {
+    const long = encoder.encode("x".repeat(40) + "\n");
+    const outcome = await read([], "ndjson", true, { whole: wholeOf(long) });
+    assert.match(outcome.error ?? "", /^RecordTooLargeError/);
+    assert.equal(outcome.held, 0);
   });
 });

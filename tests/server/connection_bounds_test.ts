@@ -1,12 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rawConnection, withServer } from "./server_helpers.ts";
+import { jsonOf, rawConnection, withServer } from "./server_helpers.ts";
 import type { ServeIngestOptions } from "../../src/server/ingest_server.ts";
-
-/** The body of the last answer in `received` (raw HTTP), parsed. */
-function jsonOf(received: string): Record<string, unknown> {
-  return JSON.parse(received.slice(received.lastIndexOf("\r\n\r\n") + 4));
-}
 
 const BOUNDED: ServeIngestOptions = {
   server: "node",

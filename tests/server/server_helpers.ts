@@ -248,6 +248,11 @@ export function request(
   } as RequestInit);
 }
 
+/** The body of the last answer in `received` (raw HTTP), parsed. */
+export function jsonOf(received: string): Record<string, unknown> {
+  return JSON.parse(received.slice(received.lastIndexOf("\r\n\r\n") + 4));
+}
+
 /** A raw TCP connection to the server, for what `fetch` cannot send. */
 export interface RawConnection {
   /** Writes `text` (as latin1 bytes). */
