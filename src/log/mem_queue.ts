@@ -7,6 +7,7 @@ import {
   chunkBatch,
   chunkOf,
   chunkSize,
+  copyItems,
   dropChunksBefore,
   endOffset,
   firstChunkBytes,
@@ -164,6 +165,45 @@ export class MemQueue {
     this.#chunkBytesUsed += payload.length;
     this.#end = absolute + 1;
     this.nextPosition = position + 1;
+  }
+
+  /**
+   * Copies in the records of an AppendRecords body read back, `bytes`
+   * (checked; `view` over it), from the item at `from` on, as `push` would
+   * one by one, while their positions are valid and above the queue's next
+   * one (the first's must be) and they fit in one chunk. Returns the offset
+   * in `bytes` after the last one taken.
+   */
+  pushItems(
+    bytes: Uint8Array,
+    view: DataView,
+    from: number,
+    fileNumber: number,
+    frameOffset: number,
+  ): number {
+    const length = view.getUint32(from + 8, true);
+    let chunk = this.#chunks[this.#chunks.length - 1];
+    if (
+      chunk === undefined || chunk.fileNumber !== fileNumber ||
+      chunk.bytes.length - chunk.used < length
+    ) {
+      chunk = this.#newChunk(this.#end, length, fileNumber);
+    }
+    const used = chunk.used;
+    const end = copyItems(
+      chunk,
+      this.#index,
+      bytes,
+      view,
+      from,
+      this.#end,
+      this.nextPosition,
+      frameOffset,
+    );
+    this.#chunkBytesUsed += chunk.used - used;
+    this.#end = chunk.lastRecord + 1;
+    this.nextPosition = this.#index.position(chunk.lastRecord) + 1;
+    return end;
   }
 
   /**

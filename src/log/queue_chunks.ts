@@ -7,6 +7,10 @@
  */
 
 import type { LogRecordBatch } from "../log_record_batch.ts";
+import {
+  APPEND_ITEM_HEADER_SIZE as ITEM,
+  appendItemPosition,
+} from "../format/record.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
 import type { RecordIndex } from "./record_index.ts";
 
@@ -87,6 +91,56 @@ export function chunkSize(
     nextBytes,
     Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
   );
+}
+
+/**
+ * Copies into `chunk` the payloads of the items of an AppendRecords body
+ * `bytes` (checked; `view` over it) from the item at `from` on, as records
+ * `chunk.lastRecord + 1`, … (or `absolute`, `chunk` empty) of the record at
+ * `frameOffset`: while their positions are at or above `next` and each
+ * above the one before, and while the items, their headers between them,
+ * fit in the chunk's room. The first must. The items are copied at once and
+ * their payloads then moved together (one view, not one per payload).
+ * Returns the offset in `bytes` after the last item copied.
+ */
+export function copyItems(
+  chunk: Chunk,
+  index: RecordIndex,
+  bytes: Uint8Array,
+  view: DataView,
+  from: number,
+  absolute: number,
+  next: number,
+  frameOffset: number,
+): number {
+  const start = from + ITEM;
+  const limit = start + chunk.bytes.length - chunk.used;
+  let end = from;
+  while (end < bytes.length) {
+    const position = appendItemPosition(view, end);
+    const after = end + ITEM + view.getUint32(end + 8, true);
+    if (
+      position === undefined || position > Number.MAX_SAFE_INTEGER ||
+      position < next || after > limit
+    ) break;
+    next = position + 1;
+    end = after;
+  }
+  const memory = chunk.bytes;
+  const base = chunk.used - start;
+  memory.set(bytes.subarray(start, end), chunk.used);
+  let used = chunk.used;
+  for (let at = from; at < end;) {
+    const length = view.getUint32(at + 8, true);
+    const source = base + at + ITEM;
+    if (source !== used) memory.copyWithin(used, source, source + length);
+    index.add(absolute++, appendItemPosition(view, at)!, used, frameOffset);
+    used += length;
+    at += ITEM + length;
+  }
+  chunk.used = used;
+  chunk.lastRecord = absolute - 1;
+  return end;
 }
 
 /** Where the payload of record `absolute` ends in `chunk`, its chunk. */

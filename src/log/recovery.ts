@@ -15,8 +15,8 @@ import {
 import { BLOCK_SIZE } from "../format/frame.ts";
 import type { LogEnd, LogFileToRead } from "../storage/frame_reader.ts";
 import {
+  checkAppendItems,
   type DecodedRecord,
-  forEachAppendItem,
   RecordKind,
 } from "../format/record.ts";
 import {
@@ -323,12 +323,16 @@ function applyRecord(
   if (kind === RecordKind.DeleteQueue) {
     queues.delete(name);
   } else if (kind === RecordKind.AppendRecords) {
-    return forEachAppendItem(bytes, record.bodyOffset, (at, start, length) => {
-      const payload = bytes.subarray(start, start + length);
-      if (!queues.appendRead(name, at, payload, fileNumber, offset)) {
-        builder.dropped(name);
-      }
-    });
+    const problem = checkAppendItems(bytes, record.bodyOffset);
+    if (problem !== undefined) return problem;
+    const dropped = queues.appendReadItems(
+      name,
+      bytes,
+      record.bodyOffset,
+      fileNumber,
+      offset,
+    );
+    for (let i = 0; i < dropped; i++) builder.dropped(name);
   } else if (position === undefined) {
     builder.dropped(name);
   } else if (kind === RecordKind.Touch) {
