@@ -96,12 +96,12 @@ export function chunkSize(
 /**
  * Copies into `chunk` the payloads of the items of an AppendRecords body
  * `bytes` (checked; `view` over it) from the item at `from` on, as records
- * `chunk.lastRecord + 1`, … (or `absolute`, `chunk` empty) of the record at
- * `frameOffset`: while their positions are at or above `next` and each
- * above the one before, and while the items, their headers between them,
- * fit in the chunk's room. The first must. The items are copied at once and
- * their payloads then moved together (one view, not one per payload).
- * Returns the offset in `bytes` after the last item copied.
+ * `absolute`, `absolute + 1`, … of the record at `frameOffset`: while their
+ * positions are at or above `next` and each above the one before, and while
+ * the items, their headers between them, fit in the chunk's room. The first
+ * must. The bytes are copied at once and the payloads then moved together
+ * (one view, not one per payload); what follows the last payload is left in
+ * the room. Returns the offset in `bytes` after the last item copied.
  */
 export function copyItems(
   chunk: Chunk,
@@ -113,34 +113,30 @@ export function copyItems(
   next: number,
   frameOffset: number,
 ): number {
+  const memory = chunk.bytes;
   const start = from + ITEM;
-  const limit = start + chunk.bytes.length - chunk.used;
-  let end = from;
-  while (end < bytes.length) {
-    const position = appendItemPosition(view, end);
-    const after = end + ITEM + view.getUint32(end + 8, true);
+  const limit = Math.min(bytes.length, start + memory.length - chunk.used);
+  const base = chunk.used - start;
+  memory.set(bytes.subarray(start, limit), chunk.used);
+  let used = chunk.used;
+  let at = from;
+  while (at < bytes.length) {
+    const position = appendItemPosition(view, at);
+    const length = view.getUint32(at + 8, true);
     if (
       position === undefined || position > Number.MAX_SAFE_INTEGER ||
-      position < next || after > limit
+      position < next || at + ITEM + length > limit
     ) break;
-    next = position + 1;
-    end = after;
-  }
-  const memory = chunk.bytes;
-  const base = chunk.used - start;
-  memory.set(bytes.subarray(start, end), chunk.used);
-  let used = chunk.used;
-  for (let at = from; at < end;) {
-    const length = view.getUint32(at + 8, true);
     const source = base + at + ITEM;
     if (source !== used) memory.copyWithin(used, source, source + length);
-    index.add(absolute++, appendItemPosition(view, at)!, used, frameOffset);
+    index.add(absolute++, position, used, frameOffset);
+    next = position + 1;
     used += length;
     at += ITEM + length;
   }
   chunk.used = used;
   chunk.lastRecord = absolute - 1;
-  return end;
+  return at;
 }
 
 /** Where the payload of record `absolute` ends in `chunk`, its chunk. */
