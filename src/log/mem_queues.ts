@@ -195,6 +195,7 @@ export class MemQueues {
     frameOffset: number,
   ): number {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const items = { bytes, view, from: 0, fileNumber, frameOffset };
     let dropped = 0;
     for (let at = bodyOffset; at < bytes.length;) {
       const position = appendItemPosition(view, at);
@@ -204,7 +205,9 @@ export class MemQueues {
         position > Number.MAX_SAFE_INTEGER
       ) {
         const payload = bytes.subarray(at + ITEM, next);
-        if (!this.appendRead(name, position, payload, fileNumber, frameOffset)) {
+        if (
+          !this.appendRead(name, position, payload, fileNumber, frameOffset)
+        ) {
           dropped++;
         }
         at = next;
@@ -217,7 +220,8 @@ export class MemQueues {
         continue;
       }
       const before = queue.hotBytes;
-      at = queue.pushItems(bytes, view, at, fileNumber, frameOffset);
+      items.from = at;
+      at = queue.pushItems(items);
       if (!queue.internal) this.#retainedBytes += queue.hotBytes - before;
     }
     return dropped;
