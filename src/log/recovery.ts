@@ -259,9 +259,10 @@ function readAll(
   const builder = new RecoveryReportBuilder(options.strict, readOnly);
   // Chunks are allocated plainly while the files are read: made ready on
   // another thread (`prefaultChunks`), they cost the open more than they
-  // save when that thread has no core of its own (measured, 256 MiB of 256 B
-  // records, Deno and Bun, on a busy 2-core machine: the open 1.2x to 1.3x
-  // slower, its peak RSS 14 to 22 MiB higher).
+  // save when that thread has no core of its own (measured on a busy 2-core
+  // machine, 256 MiB of 256 B records: the open 1.13x (Bun) and 1.20x (Deno)
+  // slower, its peak RSS 10 and 21 MiB higher; 1 GiB: 1.05x to 1.1x, 12 and
+  // 26 MiB).
   let reading = true;
   const queues = emptyQueues(adapter, dir, {
     ...options,
