@@ -129,6 +129,29 @@ export function decodeRecord(bytes: Uint8Array): DecodedRecord | string {
   return { kind, position: readU64(view, 1), queue, bodyOffset };
 }
 
+/** Bytes before each payload in an AppendRecords body: position u64, length u32. */
+export const APPEND_ITEM_HEADER_SIZE = ITEM_HEADER_SIZE;
+
+/**
+ * Checks that the items of an AppendRecords body (from `bodyOffset` to the
+ * end of `bytes`) are laid out whole. Returns what is wrong, if anything.
+ */
+export function checkAppendItems(
+  bytes: Uint8Array,
+  bodyOffset: number,
+): string | undefined {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = bodyOffset;
+  while (offset < bytes.length) {
+    if (offset + ITEM_HEADER_SIZE > bytes.length) {
+      return "truncated item header";
+    }
+    offset += ITEM_HEADER_SIZE + view.getUint32(offset + 8, true);
+    if (offset > bytes.length) return "item payload runs past the record";
+  }
+  return undefined;
+}
+
 /**
  * Walks the items of an AppendRecords body, calling `onItem` with each
  * position (undefined above 2^53) and the offset and length of its
@@ -144,23 +167,28 @@ export function forEachAppendItem(
     length: number,
   ) => void,
 ): string | undefined {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // Validate first, so that a malformed body reports nothing.
+  const problem = checkAppendItems(bytes, bodyOffset);
+  if (problem !== undefined) return problem;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let offset = bodyOffset;
-  while (offset < bytes.length) {
-    if (offset + ITEM_HEADER_SIZE > bytes.length) {
-      return "truncated item header";
-    }
-    offset += ITEM_HEADER_SIZE + view.getUint32(offset + 8, true);
-    if (offset > bytes.length) return "item payload runs past the record";
-  }
-  offset = bodyOffset;
   while (offset < bytes.length) {
     const length = view.getUint32(offset + 8, true);
     onItem(readU64(view, offset), offset + ITEM_HEADER_SIZE, length);
     offset += ITEM_HEADER_SIZE + length;
   }
   return undefined;
+}
+
+/**
+ * The position of the AppendRecords item at `offset` in `view` (a checked
+ * body: see {@linkcode checkAppendItems}), or `undefined` above 2^53.
+ */
+export function appendItemPosition(
+  view: DataView,
+  offset: number,
+): number | undefined {
+  return readU64(view, offset);
 }
 
 /**

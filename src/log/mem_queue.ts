@@ -2,23 +2,25 @@ import type { ChunkAllocator } from "./chunk_allocator.ts";
 import { ColdRuns } from "./cold_runs.ts";
 import { type ColdStorage, QueueColdReader } from "./queue_cold_reader.ts";
 import {
-  bytesUpToIn,
+  type BodyItems,
   type Chunk,
   chunkBatch,
   chunkOf,
   chunkSize,
+  copyItems,
   dropChunksBefore,
   endOffset,
   firstChunkBytes,
-  firstReachingIn,
+  hasRoom,
   maxChunkBytes,
   newChunk,
   offsetsToLengths,
+  type Prefix,
+  shortestPrefixIn,
 } from "./queue_chunks.ts";
 import type { QueueState } from "./queue_state.ts";
 import { RecordIndex } from "./record_index.ts";
 import { isStateQueueName } from "./state_queue_names.ts";
-
 import type { LogRecord } from "../log_record.ts";
 import type { LogRecordBatch } from "../log_record_batch.ts";
 
@@ -164,6 +166,30 @@ export class MemQueue {
     this.#chunkBytesUsed += payload.length;
     this.#end = absolute + 1;
     this.nextPosition = position + 1;
+  }
+
+  /**
+   * Copies in records read back, as `push` would one by one: as many of
+   * `items` as `copyItems` takes. Returns the offset after the last one.
+   */
+  pushItems(items: BodyItems): number {
+    const length = items.view.getUint32(items.from + 8, true);
+    let chunk = this.#chunks[this.#chunks.length - 1];
+    if (!hasRoom(chunk, length, items.fileNumber)) {
+      chunk = this.#newChunk(this.#end, length, items.fileNumber);
+    }
+    this.#chunkBytesUsed -= chunk.used;
+    const to = copyItems(
+      chunk,
+      this.#index,
+      items,
+      this.#end,
+      this.nextPosition,
+    );
+    this.#chunkBytesUsed += chunk.used;
+    this.#end = chunk.lastRecord + 1;
+    this.nextPosition = this.#index.position(chunk.lastRecord) + 1;
+    return to;
   }
 
   /**
@@ -313,38 +339,23 @@ export class MemQueue {
   }
 
   /**
-   * The shortest run of records from the first one held that counts at least
-   * `records` records and `bytes` payload bytes: the position of its last
-   * record and its payload bytes. `undefined` if it would be empty (both are
-   * 0 or less); the whole queue if even that is not enough.
+   * The shortest run from the first record held that counts at least
+   * `records` records and `bytes` payload bytes (see `Prefix`); `undefined`
+   * if it would be empty (both 0 or less), the whole queue if not enough.
    */
-  shortestPrefix(
-    records: number,
-    bytes: number,
-  ): { last: number; bytes: number } | undefined {
-    if ((records <= 0 && bytes <= 0) || this.#end === this.#head) {
-      return undefined;
-    }
-    const index = this.#index;
-    const runs = this.#coldRuns;
-    const chunks = this.#chunks;
-    const hotHead = this.#hotHead;
-    // Where the first record in memory starts in the first chunk.
-    const start = hotHead < this.#end ? index.offset(hotHead) : 0;
-    // The first record whose prefix holds at least `bytes` bytes.
-    const reaching = bytes <= 0
-      ? this.#head
-      : runs.firstReaching(bytes, index) ??
-        firstReachingIn(chunks, index, hotHead, start, runs.bytes, bytes) ??
-        this.#end - 1;
-    const byCount = this.#head + Math.max(records, 1) - 1;
-    const last = Math.min(this.#end - 1, Math.max(byCount, reaching));
-    return {
-      last: index.position(last),
-      bytes: last < hotHead
-        ? runs.bytesUpTo(last, index)
-        : runs.bytes + bytesUpToIn(chunks, index, start, last),
-    };
+  shortestPrefix(records: number, bytes: number): Prefix | undefined {
+    return shortestPrefixIn(
+      {
+        index: this.#index,
+        runs: this.#coldRuns,
+        chunks: this.#chunks,
+        head: this.#head,
+        hotHead: this.#hotHead,
+        end: this.#end,
+      },
+      records,
+      bytes,
+    );
   }
 
   /** Bytes allocated: payload chunks and index. */
@@ -356,14 +367,7 @@ export class MemQueue {
 
   /** The absolute index of the first record held at or above `position`. */
   #firstAtOrAbove(position: number): number {
-    let lo = this.#head;
-    let hi = this.#end;
-    while (lo < hi) {
-      const mid = lo + Math.floor((hi - lo) / 2);
-      if (this.#index.position(mid) < position) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return this.#index.firstAtOrAbove(this.#head, this.#end, position);
   }
 
   /** The payload of record `absolute`, in memory or read back. */

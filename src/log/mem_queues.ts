@@ -1,6 +1,10 @@
 import { PositionInPastError, QueueAlreadyExistsError } from "../errors.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
 import { type ColdStorage, MemQueue } from "./mem_queue.ts";
+import {
+  APPEND_ITEM_HEADER_SIZE as ITEM,
+  appendItemPosition,
+} from "../format/record.ts";
 
 const encoder = new TextEncoder();
 
@@ -167,12 +171,7 @@ export class MemQueues {
     if (position === undefined || position > Number.MAX_SAFE_INTEGER) {
       return false;
     }
-    let queue = this.#lastRead;
-    if (queue === undefined || queue.name !== name) {
-      queue = this.#queues.get(name) ??
-        this.#put(name, encoder.encode(name), position);
-      this.#lastRead = queue;
-    }
+    const queue = this.#readQueue(name, position);
     if (!this.append(queue, position, payload, fileNumber, frameOffset)) {
       return false;
     }
@@ -180,6 +179,63 @@ export class MemQueues {
       this.#coolDown(true);
     }
     return true;
+  }
+
+  /**
+   * The items of an AppendRecords body read back from the log, `bytes`
+   * (checked: see `checkAppendItems`) from `bodyOffset`, each as
+   * `appendRead` would; the payloads of consecutive ones are copied
+   * together. Returns the number of records dropped as inconsistent.
+   */
+  appendReadItems(
+    name: string,
+    bytes: Uint8Array,
+    bodyOffset: number,
+    fileNumber: number,
+    frameOffset: number,
+  ): number {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const items = { bytes, view, from: 0, fileNumber, frameOffset };
+    let dropped = 0;
+    for (let at = bodyOffset; at < bytes.length;) {
+      const position = appendItemPosition(view, at);
+      const next = at + ITEM + view.getUint32(at + 8, true);
+      if (
+        this.#cold !== undefined || position === undefined ||
+        position > Number.MAX_SAFE_INTEGER
+      ) {
+        const payload = bytes.subarray(at + ITEM, next);
+        if (
+          !this.appendRead(name, position, payload, fileNumber, frameOffset)
+        ) {
+          dropped++;
+        }
+        at = next;
+        continue;
+      }
+      const queue = this.#readQueue(name, position);
+      if (position < queue.nextPosition) {
+        dropped++;
+        at = next;
+        continue;
+      }
+      const before = queue.hotBytes;
+      items.from = at;
+      at = queue.pushItems(items);
+      if (!queue.internal) this.#retainedBytes += queue.hotBytes - before;
+    }
+    return dropped;
+  }
+
+  /** Queue `name` for a record read back at `position`, created there if missing. */
+  #readQueue(name: string, position: number): MemQueue {
+    let queue = this.#lastRead;
+    if (queue === undefined || queue.name !== name) {
+      queue = this.#queues.get(name) ??
+        this.#put(name, encoder.encode(name), position);
+      this.#lastRead = queue;
+    }
+    return queue;
   }
 
   /**

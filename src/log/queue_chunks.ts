@@ -7,7 +7,12 @@
  */
 
 import type { LogRecordBatch } from "../log_record_batch.ts";
+import {
+  APPEND_ITEM_HEADER_SIZE as ITEM,
+  appendItemPosition,
+} from "../format/record.ts";
 import type { ChunkAllocator } from "./chunk_allocator.ts";
+import type { ColdRuns } from "./cold_runs.ts";
 import type { RecordIndex } from "./record_index.ts";
 
 // Chunks grow from 64 KiB to the allocator's `chunkBytes` only (see
@@ -87,6 +92,73 @@ export function chunkSize(
     nextBytes,
     Math.min(4 * bytes, Math.max(LARGE_CHUNK_BYTES, bytes)),
   );
+}
+
+/** Items of an AppendRecords body read back, from the one at `from`. */
+export interface BodyItems {
+  /** The record's bytes (its items checked: see `checkAppendItems`). */
+  bytes: Uint8Array;
+  /** A view of `bytes`. */
+  view: DataView;
+  /** The offset of the first item to copy. */
+  from: number;
+  /** The log file the record is in. */
+  fileNumber: number;
+  /** The offset of its first frame in that file. */
+  frameOffset: number;
+}
+
+/** Whether `chunk` holds records of `fileNumber` and has room for `bytes` more. */
+export function hasRoom(
+  chunk: Chunk | undefined,
+  bytes: number,
+  fileNumber: number,
+): chunk is Chunk {
+  return chunk !== undefined && chunk.fileNumber === fileNumber &&
+    chunk.bytes.length - chunk.used >= bytes;
+}
+
+/**
+ * Copies into `chunk` the payloads of `items`, as records `absolute`,
+ * `absolute + 1`, …: while their positions are at or above `next` and each
+ * above the one before, and while the items, their headers between them,
+ * fit in the chunk's room. The first must. The bytes are copied at once and
+ * the payloads then moved together (one view, not one per payload); what
+ * follows the last payload is left in the room. Returns the offset in
+ * `items.bytes` after the last item copied.
+ */
+export function copyItems(
+  chunk: Chunk,
+  index: RecordIndex,
+  items: BodyItems,
+  absolute: number,
+  next: number,
+): number {
+  const { bytes, view, frameOffset } = items;
+  const memory = chunk.bytes;
+  const start = items.from + ITEM;
+  const limit = Math.min(bytes.length, start + memory.length - chunk.used);
+  const base = chunk.used - start;
+  memory.set(bytes.subarray(start, limit), chunk.used);
+  let used = chunk.used;
+  let at = items.from;
+  while (at < bytes.length) {
+    const position = appendItemPosition(view, at);
+    const length = view.getUint32(at + 8, true);
+    if (
+      position === undefined || position > Number.MAX_SAFE_INTEGER ||
+      position < next || at + ITEM + length > limit
+    ) break;
+    const source = base + at + ITEM;
+    if (source !== used) memory.copyWithin(used, source, source + length);
+    index.add(absolute++, position, used, frameOffset);
+    next = position + 1;
+    used += length;
+    at += ITEM + length;
+  }
+  chunk.used = used;
+  chunk.lastRecord = absolute - 1;
+  return at;
 }
 
 /** Where the payload of record `absolute` ends in `chunk`, its chunk. */
@@ -226,4 +298,52 @@ export function bytesUpToIn(
     total += chunk.used - from;
   }
   return total;
+}
+
+/** What a queue holds: see `MemQueue`. */
+export interface HeldRecords {
+  /** The queue's index. */
+  index: RecordIndex;
+  /** Its records out of memory. */
+  runs: ColdRuns;
+  /** Its chunks. */
+  chunks: readonly Chunk[];
+  /** The absolute index of the first record held. */
+  head: number;
+  /** The absolute index of the first record in memory. */
+  hotHead: number;
+  /** The absolute index the next record gets. */
+  end: number;
+}
+
+/** A run of records from the first one held: see `MemQueue.shortestPrefix`. */
+export interface Prefix {
+  /** The position of its last record. */
+  last: number;
+  /** Its payload bytes. */
+  bytes: number;
+}
+
+/** See `MemQueue.shortestPrefix`: the same, over the records `held`. */
+export function shortestPrefixIn(
+  held: HeldRecords,
+  records: number,
+  bytes: number,
+): Prefix | undefined {
+  const { index, runs, chunks, head, hotHead, end } = held;
+  if ((records <= 0 && bytes <= 0) || end === head) return undefined;
+  // Where the first record in memory starts in the first chunk.
+  const start = hotHead < end ? index.offset(hotHead) : 0;
+  // The first record whose prefix holds at least `bytes` bytes.
+  const reaching = bytes <= 0 ? head : runs.firstReaching(bytes, index) ??
+    firstReachingIn(chunks, index, hotHead, start, runs.bytes, bytes) ??
+    end - 1;
+  const byCount = head + Math.max(records, 1) - 1;
+  const last = Math.min(end - 1, Math.max(byCount, reaching));
+  return {
+    last: index.position(last),
+    bytes: last < hotHead
+      ? runs.bytesUpTo(last, index)
+      : runs.bytes + bytesUpToIn(chunks, index, start, last),
+  };
 }

@@ -87,6 +87,19 @@ export class RecordIndex {
     return this.#pages[rel >>> PAGE_SHIFT].offsets[rel & (PAGE_RECORDS - 1)];
   }
 
+  /**
+   * The first of the records `lo` to `hi - 1` (absolute) at or above
+   * `position`, or `hi`: positions only grow with the records.
+   */
+  firstAtOrAbove(lo: number, hi: number, position: number): number {
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (this.position(mid) < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   /** Replaces the offset of record `absolute`. */
   setOffset(absolute: number, offset: number): void {
     const rel = absolute - this.#base;

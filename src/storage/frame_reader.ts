@@ -32,7 +32,7 @@ export interface LogEnd {
   zeroHeader: boolean;
 }
 
-const CHUNK_SIZE = 128 * BLOCK_SIZE; // 4 MiB, whole blocks
+const CHUNK_SIZE = 8 * BLOCK_SIZE; // 256 KiB, whole blocks
 
 /**
  * Reads the frames of the log files in order, reassembles records and passes
