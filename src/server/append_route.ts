@@ -17,9 +17,8 @@ import { MissingQueueError } from "../errors.ts";
 import {
   type BodyMemory,
   bodyTooLarge,
-  READ_WHOLE_BODIES,
   readBodyRecords,
-  WHOLE_BODY_BYTES,
+  wholeBody,
 } from "./body_records.ts";
 import { isNodeRequest } from "./node_request_body.ts";
 import { bodyDecoder } from "./content_decoding.ts";
@@ -98,18 +97,22 @@ export async function appendRoute(
   if (declared > context.maxBodyBytes) {
     throw bodyTooLarge(context.maxBodyBytes);
   }
-  const { records, heldBytes } = await readBodyRecords(request.body, {
-    framing,
-    decode,
-    maxBodyBytes: context.maxBodyBytes,
-    idleTimeoutMs: context.bodyIdleTimeoutMs,
-    memory: context.memory,
-    signal: context.signal,
-    whole: READ_WHOLE_BODIES && declared <= WHOLE_BODY_BYTES &&
-        !isNodeRequest(request)
-      ? { bytes: declared, read: () => request.arrayBuffer() }
-      : undefined,
-  });
+  // srvx's node:http requests are read through their body stream only.
+  const whole = isNodeRequest(request)
+    ? undefined
+    : wholeBody(request, declared, framing, decode);
+  const { records, heldBytes } = await readBodyRecords(
+    whole === undefined ? request.body : null,
+    {
+      framing,
+      decode,
+      maxBodyBytes: context.maxBodyBytes,
+      idleTimeoutMs: context.bodyIdleTimeoutMs,
+      memory: context.memory,
+      signal: context.signal,
+      whole,
+    },
+  );
   let answer: Promise<AppendAnswer>;
   try {
     const started = startInTurn(context, queue, position, records);

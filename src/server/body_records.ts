@@ -95,8 +95,8 @@ export interface ReadBodyOptions {
    * The body in one piece, for a small body of declared length
    * ({@linkcode WHOLE_BODY_BYTES} at most): used instead of the stream when
    * there is no `decode` and `framing` is synchronous. Its bytes are
-   * reserved at once, and the idle timeout bounds the whole read (cheaper
-   * than the stream under Bun: see {@linkcode READ_WHOLE_BODIES}).
+   * reserved at once, and the idle timeout bounds the whole read (see
+   * {@linkcode wholeBody}).
    */
   whole?: WholeBody;
 }
@@ -113,12 +113,28 @@ export interface WholeBody {
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
- * Whether the server reads small bodies whole (`whole`): under Bun, where
- * `request.arrayBuffer()` took 7 to 17 µs less CPU per one-record request
- * than reading the body's stream; not under Deno, where it took 2 to 7 µs
- * more (in-process A/B over `Bun.serve` / `Deno.serve`, bench/README.md).
+ * The body of a request to read in one piece (see
+ * {@linkcode ReadBodyOptions.whole}), if it can be: its length declared
+ * and at most {@linkcode WHOLE_BODY_BYTES}, no `decode`, and a synchronous
+ * `framing`. Then its stream must not be touched (`request.body`): a
+ * runtime gives a body it has taken whole (`arrayBuffer()`) cheaper than
+ * its stream (4 to 8 µs less CPU per one-record request under Deno, 4 to
+ * 17 under Bun, `bench/http_handler_ab.ts`), unless the stream was made.
  */
-export const READ_WHOLE_BODIES: boolean = "Bun" in globalThis;
+export function wholeBody(
+  request: Request,
+  declaredBytes: number,
+  framing: ReadBodyOptions["framing"],
+  decode: BodyDecoder | undefined,
+): WholeBody | undefined {
+  if (
+    !(declaredBytes <= WHOLE_BODY_BYTES) || decode !== undefined ||
+    framing instanceof TransformStream
+  ) {
+    return undefined;
+  }
+  return { bytes: declaredBytes, read: () => request.arrayBuffer() };
+}
 
 /** A body read whole: its records, and the bytes it holds in `memory`. */
 export interface BodyRecords {

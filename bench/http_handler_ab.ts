@@ -1,0 +1,174 @@
+/**
+ * The ingest handler's CPU per request, this tree against another's and
+ * against the library floor, in one process (issue 18): each is served on
+ * the runtime's native server (`Deno.serve` / `Bun.serve`) on its own port
+ * and its own log (`always/flush`), and a raw TCP client in the same
+ * process POSTs the same body to each in turn, one request at a time, in
+ * alternating batches. The figure is the process's CPU time per request
+ * (client included: the client is the same for all three, so differences
+ * are the servers'), median over the rounds. Finer than `http_bench.ts`
+ * for a change of a few µs per request: the contenders alternate every
+ * second or so, so a busy machine weighs on all of them alike (an A/A run,
+ * the same tree twice, showed differences of 0 to 4 µs).
+ *
+ * ```sh
+ * git archive COMMIT | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
+ * BENCH_HTTP_BASELINE=/tmp/old deno run -A bench/http_handler_ab.ts
+ * BENCH_HTTP_BASELINE=/tmp/old bun bench/http_handler_ab.ts 100   # records per request
+ * ```
+ *
+ * Environment: `BENCH_HTTP_BASELINE` (the other tree; default this one, an
+ * A/A run), `BENCH_AB_BATCH` (requests per batch, 2,000), `BENCH_AB_ROUNDS`
+ * (12, the first two discarded).
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import net from "node:net";
+import process from "node:process";
+import { median } from "./lib/report.ts";
+
+type Handler = (request: Request) => Promise<Response>;
+
+interface Log {
+  createQueue(queue: string): Promise<unknown>;
+  appendRecords(q: string, at: undefined, r: Uint8Array[]): Promise<unknown>;
+}
+
+const dirs: string[] = [];
+
+async function openLog(tree: string): Promise<Log> {
+  const { MultiRecordLog } = await import(`${tree}/mod.ts`);
+  const dir = mkdtempSync(`${tmpdir()}/mrecordlog-ab-`);
+  dirs.push(dir);
+  const log: Log = await MultiRecordLog.open(dir, {
+    persistPolicy: { kind: "always", action: "flush" },
+  });
+  await log.createQueue("bench");
+  return log;
+}
+
+async function ingestHandler(tree: string): Promise<Handler> {
+  const { createIngestHandler } = await import(`${tree}/server.ts`);
+  return createIngestHandler(await openLog(tree), {});
+}
+
+/** The library floor: the body whole, cut at newlines, one `appendRecords`. */
+async function libraryFloor(tree: string): Promise<Handler> {
+  const log = await openLog(tree);
+  return async (request) => {
+    const body = new Uint8Array(await request.arrayBuffer());
+    const records: Uint8Array[] = [];
+    for (let start = 0; start < body.length;) {
+      const end = body.indexOf(10, start);
+      const stop = end < 0 ? body.length : end;
+      if (stop > start) records.push(body.subarray(start, stop));
+      start = stop + 1;
+    }
+    await log.appendRecords("bench", undefined, records);
+    return Response.json({ stored: records.length });
+  };
+}
+
+function listen(handler: Handler): number {
+  const hostname = "127.0.0.1";
+  if ("Deno" in globalThis) {
+    return Deno.serve({ hostname, port: 0, onListen: () => {} }, handler).addr
+      .port;
+  }
+  const bun = (globalThis as unknown as {
+    Bun: { serve(o: object): { port: number } };
+  }).Bun;
+  return bun.serve({ hostname, port: 0, fetch: handler }).port;
+}
+
+/** A keep-alive connection that sends `request` and awaits one 200 answer. */
+async function connection(
+  port: number,
+  request: Uint8Array,
+): Promise<() => Promise<void>> {
+  const socket = net.connect(port, "127.0.0.1");
+  await new Promise((resolve) => socket.once("connect", resolve));
+  socket.setNoDelay(true);
+  let received = "";
+  let wake = (): void => {};
+  socket.on("data", (data) => {
+    received += data.toString("latin1");
+    wake();
+  });
+  return async () => {
+    socket.write(request);
+    for (;;) {
+      const head = received.indexOf("\r\n\r\n");
+      const length = /content-length: *(\d+)/i.exec(received.slice(0, head));
+      const end = head + 4 + Number(length?.[1] ?? 0);
+      if (head >= 0 && received.length >= end) {
+        if (!received.startsWith("HTTP/1.1 200")) throw new Error(received);
+        received = received.slice(end);
+        return;
+      }
+      await new Promise<void>((resolve) => wake = resolve);
+    }
+  };
+}
+
+function ndjsonBody(records: number): Uint8Array {
+  let text = "";
+  for (let i = 0; i < records; i++) {
+    text += JSON.stringify({ seq: i, msg: "x".repeat(228) }) + "\n";
+  }
+  return new TextEncoder().encode(text);
+}
+
+if (import.meta.main) {
+  const root = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
+  const baseline = process.env.BENCH_HTTP_BASELINE ?? root;
+  const records = Number(process.argv[2] ?? 1);
+  const batch = Number(process.env.BENCH_AB_BATCH ?? 2000);
+  const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 12);
+  const body = ndjsonBody(records);
+  const head = new TextEncoder().encode(
+    `POST /queues/bench/records HTTP/1.1\r\nhost: x\r\ncontent-type: application/x-ndjson\r\ncontent-length: ${body.length}\r\n\r\n`,
+  );
+  const request = new Uint8Array(head.length + body.length);
+  request.set(head);
+  request.set(body, head.length);
+  const contenders: [string, Handler][] = [
+    ["this tree", await ingestHandler(root)],
+    ["baseline tree", await ingestHandler(baseline)],
+    ["library floor", await libraryFloor(root)],
+  ];
+  const sends = await Promise.all(
+    contenders.map(([, handler]) => connection(listen(handler), request)),
+  );
+  const cpu: number[][] = contenders.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, send] of sends.entries()) {
+      const start = process.cpuUsage();
+      for (let n = 0; n < batch; n++) await send();
+      const used = process.cpuUsage(start);
+      if (round >= 2) cpu[i].push((used.user + used.system) / batch);
+    }
+  }
+  const [mine, base, floor] = cpu.map(median);
+  const runtime = "Deno" in globalThis
+    ? `Deno ${Deno.version.deno}`
+    : `Bun ${process.versions.bun}`;
+  console.log(
+    `${runtime}, ${records} record(s) of 256 B per request, ${batch} requests x ${
+      rounds - 2
+    } rounds each; CPU µs per request (client included), medians:`,
+  );
+  console.log(
+    `| this tree | baseline tree | library floor | this - baseline | baseline - floor |
+| ---: | ---: | ---: | ---: | ---: |
+| ${mine.toFixed(1)} | ${base.toFixed(1)} | ${floor.toFixed(1)} | ${
+      (mine - base).toFixed(1)
+    } | ${(base - floor).toFixed(1)} |`,
+  );
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
