@@ -113,8 +113,22 @@ export function lineSplitter(
       }
       let start = 0;
       let end = chunk.indexOf(LF);
+      if (end !== -1 && pieces.length > 0) {
+        endLine(chunk.subarray(0, end), true, controller);
+        start = end + 1;
+        end = chunk.indexOf(LF, start);
+      }
+      // The lines wholly in this chunk: one view each, no call per line
+      // (what `endLine` does with no pieces; a third of the cost of
+      // splitting a 100-line body).
       while (end !== -1) {
-        endLine(chunk.subarray(start, end), true, controller);
+        const stop = end > start && chunk[end - 1] === CR ? end - 1 : end;
+        if (stop - start > maxRecordBytes) {
+          throw new RecordTooLargeError(maxRecordBytes);
+        }
+        if (stop > start || !skipEmptyLines) {
+          controller.enqueue(chunk.subarray(start, stop));
+        }
         start = end + 1;
         end = chunk.indexOf(LF, start);
       }
