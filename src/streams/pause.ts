@@ -20,18 +20,21 @@ const SHARE = 0.25;
  */
 export async function pause(ran: number): Promise<void> {
   let others = 0;
+  // One CPU reading per turn that was not idle by the clock (the one at its
+  // end starts the next): a reading costs a system call.
+  let cpu = process.cpuUsage();
   for (;;) {
-    const cpu = process.cpuUsage();
     const paused = performance.now();
     await new Promise<void>((resolve) => setImmediate(resolve));
+    const wall = performance.now() - paused;
+    if (wall < IDLE_MS) return;
     // The less of wall time and CPU time: a turn that took long because
     // another process had the core, or whose CPU time is other threads'
     // (garbage collection, helpers), ran nothing here.
-    const used = process.cpuUsage(cpu);
-    const took = Math.min(
-      performance.now() - paused,
-      (used.user + used.system) / 1000,
-    );
+    const now = process.cpuUsage();
+    const used = (now.user - cpu.user + now.system - cpu.system) / 1000;
+    cpu = now;
+    const took = Math.min(wall, used);
     if (took < IDLE_MS) return;
     others += took;
     if (others * SHARE >= ran) return;
