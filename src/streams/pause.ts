@@ -21,15 +21,21 @@ const IDLE_MS = 0.01;
  * outside its slices: collecting the memory it read, caches).
  */
 const SHARE = 0.125;
+/**
+ * The most of a reader's run counted: a first slice that compiled code or
+ * read a large record does not hold the reader back for eight times as long.
+ */
+const MAX_RAN_MS = 2;
 
 /**
  * Hands the event loop back after a reader ran `ran` ms: until a turn of
  * the loop in which nothing else ran (under `IDLE_MS`), or until others ran
- * `ran / SHARE` ms, whichever comes first. A reader as fast as it can be
+ * `ran / SHARE` ms (`ran` counted up to `MAX_RAN_MS`), whichever comes first. A reader as fast as it can be
  * thus takes all of an idle loop, and a share of a busy one.
  */
 export async function pause(ran: number): Promise<void> {
   let others = 0;
+  const counted = Math.min(ran, MAX_RAN_MS);
   // One CPU reading per turn that was not idle by the clock (the one at its
   // end starts the next): a reading costs a system call.
   let cpu = process.cpuUsage();
@@ -47,6 +53,6 @@ export async function pause(ran: number): Promise<void> {
     const took = Math.min(wall, used);
     if (took < IDLE_MS) return;
     others += took;
-    if (others * SHARE >= ran) return;
+    if (others * SHARE >= counted) return;
   }
 }
