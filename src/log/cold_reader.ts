@@ -8,7 +8,11 @@
 import { crc32 } from "node:zlib";
 import { CorruptionError } from "../errors.ts";
 import { BLOCK_SIZE, FrameType, HEADER_SIZE } from "../format/frame.ts";
-import { type FileAdapter, readFully } from "../storage/file_adapter.ts";
+import {
+  type AdapterFile,
+  type FileAdapter,
+  readFully,
+} from "../storage/file_adapter.ts";
 import { segmentName } from "../storage/segment_file.ts";
 import {
   type ColdRecords,
@@ -63,6 +67,9 @@ export class ColdReader {
   #arenaUsed = 0;
   #name = "";
   #nameBytes = new Uint8Array(0);
+  /** The file read last, open until the current task's microtasks run. */
+  #file: AdapterFile | undefined;
+  #fileNumber = -1;
   /** Windows read from the files so far. */
   reads = 0;
 
@@ -112,6 +119,7 @@ export class ColdReader {
   clear(): void {
     this.#windows = [];
     this.#last = undefined;
+    this.#closeFile();
   }
 
   #decode(fileNumber: number, offset: number, queue: string): ColdRecords {
@@ -268,15 +276,37 @@ export class ColdReader {
 
   /** Reads the window at `start` of file `fileNumber` into `buffer`. */
   #read(fileNumber: number, start: number, buffer: Uint8Array): Window {
+    const got = readFully(this.#open(fileNumber), buffer, start);
+    this.reads++;
+    return { fileNumber, start, bytes: buffer.subarray(0, got) };
+  }
+
+  /**
+   * Log file `fileNumber`, opened read-only. The handle is kept for the
+   * reads that follow in the same task (a drain reads window after window
+   * without yielding) and closed once its microtasks run: no handle is
+   * left open between tasks (the file may be deleted meanwhile).
+   */
+  #open(fileNumber: number): AdapterFile {
+    if (this.#file !== undefined && this.#fileNumber === fileNumber) {
+      return this.#file;
+    }
+    this.#closeFile();
     const path = `${this.#dir}/${segmentName(fileNumber)}`;
     const file = this.#adapter.open(path, { create: false, readOnly: true });
-    try {
-      const got = readFully(file, buffer, start);
-      this.reads++;
-      return { fileNumber, start, bytes: buffer.subarray(0, got) };
-    } finally {
-      file.close();
-    }
+    this.#file = file;
+    this.#fileNumber = fileNumber;
+    queueMicrotask(() => {
+      if (this.#file === file) this.#closeFile();
+    });
+    return file;
+  }
+
+  #closeFile(): void {
+    const file = this.#file;
+    this.#file = undefined;
+    this.#fileNumber = -1;
+    file?.close();
   }
 }
 

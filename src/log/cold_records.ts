@@ -14,10 +14,12 @@ const PREFIX_SIZE = 11;
 const ITEM_HEADER_SIZE = 12;
 
 /**
- * The items of an AppendRecords record read back from a log file: item `i`
- * is the record at `positions[i]`, its payload at `starts[i]` in the buffer
- * of `bytes` (not in `bytes`: records of one buffer make one batch),
- * `lengths[i]` long. Never changed once made.
+ * The items of an AppendRecords record read back from a log file: `count`
+ * items in the shared arrays `positions`, `starts` and `lengths` from index
+ * `first` on (records decoded one after the other follow each other there):
+ * item `i` is the record at `positions[i]`, its payload at `starts[i]` in
+ * the buffer of `bytes` (not in `bytes`: records of one buffer make one
+ * batch), `lengths[i]` long. Never changed once made.
  */
 export interface ColdRecords {
   /** The log file the record starts in. */
@@ -26,14 +28,18 @@ export interface ColdRecords {
   readonly offset: number;
   /** Its queue. */
   readonly queue: string;
-  /** The record's bytes (a copy, verified). */
+  /** The record's bytes (verified). */
   readonly bytes: Uint8Array;
-  /** Positions of its items (-1 for one past 2^53). */
+  /** Positions of the items (-1 for one past 2^53). */
   readonly positions: Float64Array;
   /** Where each item's payload starts in `bytes.buffer`. */
   readonly starts: Uint32Array;
   /** Each item's payload length. */
   readonly lengths: Uint32Array;
+  /** The index of its first item in the arrays. */
+  readonly first: number;
+  /** Its number of items. */
+  readonly count: number;
 }
 
 /** Items of the arrays `ItemArrays` starts with. */
@@ -41,41 +47,32 @@ const ITEM_ARRAYS_LENGTH = 16384;
 
 /**
  * Arrays the items of records decoded are written to, one record after the
- * other (a new set once they are full): records get views of them, not
- * arrays of their own (each one an allocation of its own).
+ * other (a new set once they are full): records refer to a range of them,
+ * not to arrays of their own (each one an allocation of its own).
  */
 export class ItemArrays {
-  #positions = new Float64Array(0);
-  #starts = new Uint32Array(0);
-  #lengths = new Uint32Array(0);
-  #used = 0;
+  positions = new Float64Array(0);
+  starts = new Uint32Array(0);
+  lengths = new Uint32Array(0);
+  /** Items written so far: the next one goes there. */
+  used = 0;
 
-  /** Views of `count` unused items of each array, from now on used. */
-  take(
-    count: number,
-  ): { positions: Float64Array; starts: Uint32Array; lengths: Uint32Array } {
-    if (this.#used + count > this.#positions.length) {
-      const length = Math.max(ITEM_ARRAYS_LENGTH, count);
-      this.#positions = new Float64Array(length);
-      this.#starts = new Uint32Array(length);
-      this.#lengths = new Uint32Array(length);
-      this.#used = 0;
-    }
-    const from = this.#used;
-    this.#used += count;
-    return {
-      positions: this.#positions.subarray(from, this.#used),
-      starts: this.#starts.subarray(from, this.#used),
-      lengths: this.#lengths.subarray(from, this.#used),
-    };
+  /** New arrays, if the current ones have no room for `count` more items. */
+  reserve(count: number): void {
+    if (this.used + count <= this.positions.length) return;
+    const length = Math.max(ITEM_ARRAYS_LENGTH, count);
+    this.positions = new Float64Array(length);
+    this.starts = new Uint32Array(length);
+    this.lengths = new Uint32Array(length);
+    this.used = 0;
   }
 }
 
 /**
  * Decodes `bytes`, the AppendRecords record of queue `queue` (`nameBytes`
  * in UTF-8) whose first frame is at `offset` of log file `fileNumber`, its
- * items into arrays from `arrays`. Raises `CorruptionError` if it is
- * anything else, or malformed.
+ * items into `arrays` (from `arrays.used` on). Raises `CorruptionError` if
+ * it is anything else, or malformed.
  */
 export function decodeColdRecords(
   bytes: Uint8Array,
@@ -97,26 +94,80 @@ export function decodeColdRecords(
     same = bytes[PREFIX_SIZE + k] === nameBytes[k];
   }
   if (!same) fail(`expected records of queue "${queue}" there`);
+  // One pass into the room left; if there is not enough, the items are
+  // counted, and written again into arrays with room for them all.
+  let count = writeItems(bytes, body, arrays, fail);
+  if (count < 0) {
+    arrays.reserve(countItems(bytes, body, fail));
+    count = writeItems(bytes, body, arrays, fail);
+  }
+  const first = arrays.used;
+  arrays.used += count;
+  const { positions, starts, lengths } = arrays;
+  return {
+    fileNumber,
+    offset,
+    queue,
+    bytes,
+    positions,
+    starts,
+    lengths,
+    first,
+    count,
+  };
+}
+
+/**
+ * Writes the items of the record `bytes` (from `body`) to `arrays` from
+ * `arrays.used` on; their count, or -1 if the arrays have no room for all.
+ * Raises (`fail`) on a malformed item.
+ */
+function writeItems(
+  bytes: Uint8Array,
+  body: number,
+  arrays: ItemArrays,
+  fail: (reason: string) => never,
+): number {
+  const { positions, starts, lengths } = arrays;
+  const length = bytes.length;
+  const base = bytes.byteOffset + ITEM_HEADER_SIZE;
+  const from = arrays.used;
+  const room = positions.length;
+  let i = from;
+  for (let at = body; at < length; i++) {
+    if (at + ITEM_HEADER_SIZE > length) fail("truncated item header");
+    const low = u32(bytes, at);
+    const high = u32(bytes, at + 4);
+    const n = u32(bytes, at + 8);
+    if (at + ITEM_HEADER_SIZE + n > length) {
+      fail("item payload runs past the record");
+    }
+    if (i >= room) return -1;
+    // Above 2^53 (2^53 itself is exact): -1, as no position.
+    positions[i] = high > 0x20_0000 || (high === 0x20_0000 && low !== 0)
+      ? -1
+      : high * 0x1_0000_0000 + low;
+    starts[i] = base + at;
+    lengths[i] = n;
+    at += ITEM_HEADER_SIZE + n;
+  }
+  return i - from;
+}
+
+/** The number of items of the record `bytes` (from `body`); see `writeItems`. */
+function countItems(
+  bytes: Uint8Array,
+  body: number,
+  fail: (reason: string) => never,
+): number {
+  const length = bytes.length;
   let count = 0;
   for (let at = body; at < length; count++) {
     if (at + ITEM_HEADER_SIZE > length) fail("truncated item header");
     at += ITEM_HEADER_SIZE + u32(bytes, at + 8);
     if (at > length) fail("item payload runs past the record");
   }
-  const { positions, starts, lengths } = arrays.take(count);
-  for (let i = 0, at = body; i < count; i++) {
-    const low = u32(bytes, at);
-    const high = u32(bytes, at + 4);
-    // Above 2^53 (2^53 itself is exact): -1, as no position.
-    positions[i] = high > 0x20_0000 || (high === 0x20_0000 && low !== 0)
-      ? -1
-      : high * 0x1_0000_0000 + low;
-    const n = u32(bytes, at + 8);
-    starts[i] = bytes.byteOffset + at + ITEM_HEADER_SIZE;
-    lengths[i] = n;
-    at += ITEM_HEADER_SIZE + n;
-  }
-  return { fileNumber, offset, queue, bytes, positions, starts, lengths };
+  return count;
 }
 
 /** The little-endian u32 at `at` of `bytes`. */
@@ -126,13 +177,15 @@ function u32(bytes: Uint8Array, at: number): number {
 }
 
 /**
- * The index of the item of `record` at `position`; raises `CorruptionError`
- * if it has none.
+ * The index in `record`'s arrays of its item at `position`; raises
+ * `CorruptionError` if it has none.
  */
 export function itemOf(record: ColdRecords, position: number): number {
-  let i = position - record.positions[0];
-  if (record.positions[i] !== position) {
-    i = record.positions.indexOf(position);
+  const { positions, first, count } = record;
+  let i = first + position - positions[first];
+  if (!(i >= first && i < first + count && positions[i] === position)) {
+    i = positions.subarray(first, first + count).indexOf(position);
+    if (i >= 0) i += first;
   }
   if (i < 0) {
     throw new CorruptionError(

@@ -62,38 +62,34 @@ export class QueueColdReader {
   ): LogRecordBatch {
     const index = this.#index;
     let run = this.#records(first);
+    const { positions, starts, lengths } = run;
     const buffer = run.bytes.buffer;
-    const items = run.positions;
-    const i = itemOf(run, index.position(first));
-    const from = items.byteOffset / 8 + i; // in the arrays' buffers
-    let end = i; // past the last item taken, in `run`
+    const from = itemOf(run, index.position(first)); // in the arrays
+    let end = from; // past the last item taken
     for (let n = 0;;) {
-      const stop = Math.min(run.positions.length, end + max - n);
+      const runEnd = run.first + run.count;
+      const stop = Math.min(runEnd, end + max - n);
       const was = end;
-      while (end < stop && run.positions[end] < below) end++;
+      while (end < stop && positions[end] < below) end++;
       n += end - was;
       const next = first + n;
       if (
-        end < run.positions.length || n >= max || next >= hotHead ||
+        end < runEnd || n >= max || next >= hotHead ||
         index.position(next) >= below
       ) break;
       const more = this.#records(next);
       if (
-        more.bytes.buffer !== buffer ||
-        more.positions.buffer !== items.buffer ||
-        more.positions.byteOffset !==
-          run.positions.byteOffset + 8 * run.positions.length ||
-        more.positions[0] !== index.position(next)
+        more.bytes.buffer !== buffer || more.positions !== positions ||
+        more.first !== end || more.count === 0 ||
+        positions[end] !== index.position(next)
       ) break;
       run = more;
-      end = 0;
     }
-    const count = run.positions.byteOffset / 8 + end - from;
     return {
-      positions: new Float64Array(items.buffer, 8 * from, count),
+      positions: positions.subarray(from, end),
       bytes: new Uint8Array(buffer),
-      starts: new Uint32Array(run.starts.buffer, 4 * from, count),
-      lengths: new Uint32Array(run.lengths.buffer, 4 * from, count),
+      starts: starts.subarray(from, end),
+      lengths: lengths.subarray(from, end),
     };
   }
 

@@ -9,7 +9,7 @@ const SLICE_MS = 0.5;
 
 /**
  * The records of `records` as an async iterator that hands the event loop
- * back (see `pause`: while other work waits, it takes at most a fifth of the
+ * back (see `pause`: while other work waits, it takes at most a ninth of the
  * loop's time) after each read of a log file by `reader`, and at least
  * every `SLICE_MS`: a long read lets appends, timers and I/O run meanwhile
  * (each read of the files is a synchronous read of at most

@@ -69,7 +69,7 @@ const LOOP_SLICE_MS = 2;
  * A reader that takes records without pause (from memory, or from the log
  * files with `hotBytes`) still hands the event loop back after 0.5 ms of
  * reads or 2 ms in all, and, while other work (appends, I/O) is waiting,
- * takes at most a fifth of the event loop's time: it runs at full speed on
+ * takes at most a ninth of the event loop's time: it runs at full speed on
  * an idle loop only.
  *
  * Without `follow`, the stream ends at the queue's last position when it was
