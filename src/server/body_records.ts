@@ -69,8 +69,8 @@ export interface ReadBodyOptions {
    * Cuts the body into records: a `TransformStream` (a `JsonSplitStream`,
    * …), or a `Transformer` whose `transform` and `flush` are synchronous
    * (`lineSplitter`, `lengthPrefixDecoder`), which is driven directly,
-   * without a stream, when there is no `decode` (the body's chunks go
-   * straight from its reader to `transform`).
+   * without a stream (the body's chunks, decoded if `decode` is given, go
+   * straight from their reader to `transform`).
    */
   framing:
     | TransformStream<Uint8Array, Uint8Array>
@@ -176,12 +176,15 @@ export async function readBodyRecords(
   });
   try {
     if (options.signal?.aborted) throw serverClosing();
+    const input = decode === undefined
+      ? source
+      : decoded(source, decode, options.maxBodyBytes, watch);
     let read: Promise<Uint8Array[]>;
-    if (decode === undefined && !(framing instanceof TransformStream)) {
-      reader = source.getReader();
+    if (!(framing instanceof TransformStream)) {
+      reader = input.getReader();
       read = cutRecords(reader, framing, watch);
     } else {
-      reader = pipedRecords(source, options, watch);
+      reader = pipedRecords(input, framing, watch);
       read = readAll(reader);
     }
     const records = await read;
@@ -314,15 +317,38 @@ function collector(
 }
 
 /**
- * The reader of the records of `source` through streams: decoded (with its
- * encoded bytes bounded too), counted, small chunks gathered, then framed.
+ * `source` decoded by `decode`, its encoded bytes bounded too (a coding can
+ * spend input on no output: deflate's empty blocks), each encoded chunk
+ * touching the idle watch.
+ */
+function decoded(
+  source: ReadableStream<Uint8Array>,
+  decode: BodyDecoder,
+  maxBodyBytes: number,
+  watch: BodyWatch,
+): ReadableStream<Uint8Array> {
+  let encoded = 0;
+  return decode(source.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        watch.touch();
+        encoded += chunk.byteLength;
+        if (encoded > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+        controller.enqueue(chunk);
+      },
+    }),
+  ));
+}
+
+/**
+ * The reader of the records of `source` through a framing stream (a
+ * `JsonSplitStream`): counted, small chunks gathered, then framed.
  */
 function pipedRecords(
   source: ReadableStream<Uint8Array>,
-  options: ReadBodyOptions,
+  framing: TransformStream<Uint8Array, Uint8Array>,
   watch: BodyWatch,
 ): ReadableStreamDefaultReader<Uint8Array> {
-  const { maxBodyBytes, framing } = options;
   const small = gatherSmallChunks();
   const counted = new TransformStream<Uint8Array, Uint8Array>({
     transform(chunk, controller) {
@@ -331,29 +357,7 @@ function pipedRecords(
     },
     flush: (controller) => small.flush(controller),
   });
-  if (options.decode !== undefined) {
-    // The encoded bytes are bounded too: a coding can spend input on no
-    // output (deflate's empty blocks).
-    let encoded = 0;
-    source = options.decode(source.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, controller) {
-          watch.touch();
-          encoded += chunk.byteLength;
-          if (encoded > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
-          controller.enqueue(chunk);
-        },
-      }),
-    ));
-  }
-  return source
-    .pipeThrough(counted)
-    .pipeThrough(
-      framing instanceof TransformStream
-        ? framing
-        : new TransformStream(framing),
-    )
-    .getReader();
+  return source.pipeThrough(counted).pipeThrough(framing).getReader();
 }
 
 async function readAll(

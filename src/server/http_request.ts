@@ -178,8 +178,8 @@ export function parseBooleanParam(
  *
  * Lines and length prefixes are given as a synchronous `Transformer` (the
  * one of `LineSplitStream` or `LengthPrefixDecoderStream`), which
- * `readBodyRecords` drives directly, without a stream, when the body has no
- * content coding; JSON as a `TransformStream`.
+ * `readBodyRecords` drives directly, without a stream (after the content
+ * coding's, if any); JSON as a `TransformStream`.
  */
 export function bodyFraming(
   request: Request,
