@@ -67,7 +67,7 @@ export class ColdReader {
   #arenaUsed = 0;
   #name = "";
   #nameBytes = new Uint8Array(0);
-  /** The file read last, open until the current task's microtasks run. */
+  /** The file read last, open until the current synchronous run ends. */
   #file: AdapterFile | undefined;
   #fileNumber = -1;
   /** Windows read from the files so far. */
@@ -113,13 +113,6 @@ export class ColdReader {
       this.#last = record;
     }
     return record;
-  }
-
-  /** Forgets every window read (the files may have changed). */
-  clear(): void {
-    this.#windows = [];
-    this.#last = undefined;
-    this.#closeFile();
   }
 
   #decode(fileNumber: number, offset: number, queue: string): ColdRecords {
@@ -283,9 +276,10 @@ export class ColdReader {
 
   /**
    * Log file `fileNumber`, opened read-only. The handle is kept for the
-   * reads that follow in the same task (a drain reads window after window
-   * without yielding) and closed once its microtasks run: no handle is
-   * left open between tasks (the file may be deleted meanwhile).
+   * reads that follow in the same synchronous run (a drain reads window
+   * after window without yielding) and closed at the next microtask
+   * checkpoint: no handle is left open across an `await` (the file may be
+   * deleted meanwhile).
    */
   #open(fileNumber: number): AdapterFile {
     if (this.#file !== undefined && this.#fileNumber === fileNumber) {

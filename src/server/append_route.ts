@@ -14,12 +14,8 @@
 
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { MissingQueueError } from "../errors.ts";
-import {
-  type BodyMemory,
-  bodyTooLarge,
-  readBodyRecords,
-  wholeBody,
-} from "./body_records.ts";
+import { type BodyMemory, readBodyRecords, wholeBody } from "./body_records.ts";
+import { bodyTooLarge } from "./body_watch.ts";
 import { isNodeRequest } from "./node_request_body.ts";
 import { bodyDecoder } from "./content_decoding.ts";
 import { planAppend } from "./exact_append.ts";

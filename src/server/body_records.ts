@@ -61,8 +61,6 @@ export function bodyMemory(log: MemoryGauge): BodyMemory {
   };
 }
 
-export { bodyTooLarge } from "./body_watch.ts";
-
 /** Options of {@linkcode readBodyRecords}. */
 export interface ReadBodyOptions {
   /**
@@ -95,8 +93,8 @@ export interface ReadBodyOptions {
    * The body in one piece, for a small body of declared length
    * ({@linkcode WHOLE_BODY_BYTES} at most): used instead of the stream when
    * there is no `decode` and `framing` is synchronous. Its bytes are
-   * reserved at once, and the idle timeout bounds the whole read (see
-   * {@linkcode wholeBody}).
+   * reserved once they have arrived (the runtime holds them meanwhile), and
+   * the idle timeout bounds the whole read (see {@linkcode wholeBody}).
    */
   whole?: WholeBody;
 }
@@ -113,13 +111,12 @@ export interface WholeBody {
 export const WHOLE_BODY_BYTES = 64 * 1024;
 
 /**
- * The body of a request to read in one piece (see
- * {@linkcode ReadBodyOptions.whole}), if it can be: its length declared
- * and at most {@linkcode WHOLE_BODY_BYTES}, no `decode`, and a synchronous
- * `framing`. Then its stream must not be touched (`request.body`): a
- * runtime gives a body it has taken whole (`arrayBuffer()`) cheaper than
- * its stream (4 to 8 µs less CPU per one-record request under Deno, 4 to
- * 17 under Bun, `bench/http_handler_ab.ts`), unless the stream was made.
+ * The body of `request` to read in one piece (`whole`), if its length is
+ * declared and at most {@linkcode WHOLE_BODY_BYTES}, with no `decode` and a
+ * synchronous `framing`. Its stream must then be left untouched: a body
+ * taken whole costs less than its stream (4 to 8 µs of CPU per one-record
+ * request under Deno, 4 to 17 under Bun: `bench/http_handler_ab.ts`),
+ * unless the stream was made first.
  */
 export function wholeBody(
   request: Request,
@@ -145,17 +142,18 @@ export interface BodyRecords {
 }
 
 /**
- * Reads `body` to its end (decoding it with `decode`, if given) and cuts it
- * into records. Raises (having released what it held, and cancelled the
- * body) `BodyTooLarge` (413, the decompressed bytes or the compressed ones
- * over `maxBodyBytes`), `RequestTimeout` (408), `ServerClosing` (503),
- * `MemoryLimitError`, the framing's `RecordTooLargeError` (413) or
- * `TruncatedInputError` (400), `BadJson` (400, with the byte `offset` in the
- * decompressed body: a JSON body that is malformed or not an array or
- * object), the decoder's `BadEncoding` (400), or `BadBody` (400: the body
- * could not be read, e.g. malformed chunked encoding or a client gone
- * mid-body). A `Transformer` framing gives the same records and errors
- * whether it is driven directly or through a stream.
+ * Reads `body` (or `whole`) to its end, decoding it with `decode` if given,
+ * and cuts it into records. Raises (having released what it held and
+ * cancelled the body; one read whole is left to the runtime, its 408 or 503
+ * saying `Connection: close`) `BodyTooLarge` (413, the decompressed bytes
+ * or the compressed ones over `maxBodyBytes`), `RequestTimeout` (408),
+ * `ServerClosing` (503), `MemoryLimitError`, the framing's
+ * `RecordTooLargeError` (413) or `TruncatedInputError` (400), `BadJson`
+ * (400, with the byte `offset` in the decompressed body), the decoder's
+ * `BadEncoding` (400), or `BadBody` (400: the body could not be read, e.g.
+ * malformed chunked encoding or a client gone mid-body). A `Transformer`
+ * framing gives the same records and errors driven directly or through a
+ * stream.
  */
 export async function readBodyRecords(
   body: ReadableStream<Uint8Array> | null,
@@ -242,11 +240,16 @@ async function readWhole(
     if (whole.bytes > options.maxBodyBytes) {
       throw bodyTooLarge(options.maxBodyBytes);
     }
-    memory.reserve(whole.bytes);
-    watch.held = whole.bytes;
     const read = whole.read();
     read.catch(() => {}); // abandoned if the watch fails first
     const bytes = new Uint8Array(await Promise.race([read, failed]));
+    // Counted once arrived, as a stream's chunks are (a declared length
+    // reserved at once could hold the memory limit with no bytes sent).
+    if (bytes.byteLength > options.maxBodyBytes) {
+      throw bodyTooLarge(options.maxBodyBytes);
+    }
+    memory.reserve(bytes.byteLength);
+    watch.held = bytes.byteLength;
     const records: Uint8Array[] = [];
     const controller = collector(records);
     if (bytes.byteLength > 0) framing.transform(bytes, controller);

@@ -408,6 +408,27 @@ describe("readBodyRecords: a small body of declared length read whole", () => {
     );
   });
 
+  test("bytes are counted once they arrive: a declared length alone holds no memory", async () => {
+    const memory = bodyMemory({ retainedBytes: 0, memoryLimitBytes: 100 });
+    let arrive: (bytes: ArrayBuffer) => void = () => {};
+    const pending = readBodyRecords(null, {
+      framing: lineSplitter(true, 32),
+      maxBodyBytes: 1 << 20,
+      idleTimeoutMs: 10_000,
+      memory,
+      whole: {
+        bytes: 60,
+        read: () => new Promise((resolve) => arrive = resolve),
+      },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(memory.heldBytes, 0);
+    memory.reserve(90); // another body meanwhile: under the limit
+    arrive(body.slice().buffer);
+    await assert.rejects(pending, { name: "MemoryLimitError" });
+    assert.equal(memory.heldBytes, 90);
+  });
+
   test("the server closing: 503, nothing held", async () => {
     const closing = new AbortController();
     const closed = read([], "ndjson", true, {
