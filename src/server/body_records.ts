@@ -101,9 +101,7 @@ export interface ReadBodyOptions {
 
 /** A body of declared length, read in one piece (`request.arrayBuffer()`). */
 export interface WholeBody {
-  /** Its declared length (`Content-Length`), in bytes. */
-  bytes: number;
-  /** Reads it whole. */
+  /** Reads it whole (its length is checked once read). */
   read(): Promise<ArrayBuffer>;
 }
 
@@ -130,7 +128,7 @@ export function wholeBody(
   ) {
     return undefined;
   }
-  return { bytes: declaredBytes, read: () => request.arrayBuffer() };
+  return { read: () => request.arrayBuffer() };
 }
 
 /** A body read whole: its records, and the bytes it holds in `memory`. */
@@ -237,9 +235,6 @@ async function readWhole(
   const watch = watchBody(options, (failure) => fail(failure));
   try {
     if (options.signal?.aborted) throw serverClosing();
-    if (whole.bytes > options.maxBodyBytes) {
-      throw bodyTooLarge(options.maxBodyBytes);
-    }
     const read = whole.read();
     read.catch(() => {}); // abandoned if the watch fails first
     const bytes = new Uint8Array(await Promise.race([read, failed]));

@@ -138,9 +138,9 @@ export function lineSplitter(
 
 /**
  * Enqueues the lines of `chunk` that lie wholly in it, from `start` (a
- * line's start) with the first `\n` at `end` (-1: none): one view each, no call per
- * line (what `endLine` does when no pieces are pending; a third of the cost
- * of splitting a 100-line body). Returns where the rest begins.
+ * line's start) with the first `\n` at `end` (-1: none): one view each, no
+ * call per line (what `endLine` does when no pieces are pending; a third of
+ * the cost of splitting a 100-line body). Returns where the rest begins.
  */
 function cutLines(
   chunk: Uint8Array,

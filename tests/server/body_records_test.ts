@@ -111,7 +111,6 @@ const encoder = new TextEncoder();
 /** `body` as a `WholeBody` that has arrived (its `read` resolves at once). */
 function wholeOf(body: Uint8Array): WholeBody {
   return {
-    bytes: body.length,
     read: () => Promise.resolve(body.slice().buffer),
   };
 }
@@ -363,7 +362,6 @@ describe("readBodyRecords: a framing transformer driven directly and through str
 describe("readBodyRecords: a small body of declared length read whole", () => {
   const body = encoder.encode("aaaa\nbbbb\ncccc\n");
   const never: WholeBody = {
-    bytes: body.length,
     read: () => new Promise(() => {}),
   };
 
@@ -417,7 +415,6 @@ describe("readBodyRecords: a small body of declared length read whole", () => {
       idleTimeoutMs: 10_000,
       memory,
       whole: {
-        bytes: 60,
         read: () => new Promise((resolve) => arrive = resolve),
       },
     });
@@ -443,7 +440,7 @@ describe("readBodyRecords: a small body of declared length read whole", () => {
 
   test("a body that cannot be read: 400 BadBody; over the limits: 413 or the memory limit; nothing held", async () => {
     const gone = await read([], "ndjson", true, {
-      whole: { bytes: 9, read: () => Promise.reject(new Error("client gone")) },
+      whole: { read: () => Promise.reject(new Error("client gone")) },
     });
     assert.equal(
       gone.error,
