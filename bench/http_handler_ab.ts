@@ -30,6 +30,7 @@ import { tmpdir } from "node:os";
 import net from "node:net";
 import process from "node:process";
 import { median } from "./lib/report.ts";
+import { ndjsonRecords } from "./lib/ndjson_records.ts";
 
 type Handler = (request: Request) => Promise<Response>;
 
@@ -61,13 +62,7 @@ async function libraryFloor(tree: string): Promise<Handler> {
   const log = await openLog(tree);
   return async (request) => {
     const body = new Uint8Array(await request.arrayBuffer());
-    const records: Uint8Array[] = [];
-    for (let start = 0; start < body.length;) {
-      const end = body.indexOf(10, start);
-      const stop = end < 0 ? body.length : end;
-      if (stop > start) records.push(body.subarray(start, stop));
-      start = stop + 1;
-    }
+    const records = ndjsonRecords(body);
     await log.appendRecords("bench", undefined, records);
     return Response.json({ stored: records.length });
   };

@@ -33,6 +33,7 @@
 import process from "node:process";
 import type { Backend, RawFile, SqliteDatabase } from "./backend.ts";
 import { MultiRecordLog } from "../../mod.ts";
+import { ndjsonRecords } from "./ndjson_records.ts";
 
 /** The baselines this script serves. */
 export type FloorMode =
@@ -89,15 +90,7 @@ function bodyRecords(body: Uint8Array, contentType: string): Uint8Array[] {
     const elements = Array.isArray(value) ? value : [value];
     return elements.map((element) => encoder.encode(JSON.stringify(element)));
   }
-  const records: Uint8Array[] = [];
-  let start = 0;
-  for (;;) {
-    const end = body.indexOf(10, start);
-    const stop = end < 0 ? body.length : end;
-    if (stop > start) records.push(body.subarray(start, stop));
-    if (end < 0) return records;
-    start = end + 1;
-  }
+  return ndjsonRecords(body);
 }
 
 /** What a mode does with each body: returns the records it stored. */

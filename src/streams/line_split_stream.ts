@@ -4,12 +4,22 @@
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import { RecordTooLargeError } from "../errors.ts";
 import type { ByteTransformer } from "./byte_transformer.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
+/**
+ * From this many bytes on, V8 (Deno, Node.js) finds a chunk's line ends
+ * faster in its latin1 text (one copy, then `String.prototype.indexOf`):
+ * 3 to 5x faster over 25 KiB to 1 MiB than `Uint8Array.prototype.indexOf`,
+ * which V8 scans a byte at a time. Bun's is already as fast as the text.
+ */
+const TEXT_SEARCH_BYTES = "Bun" in globalThis ? Infinity : 1024;
+/** Longer chunks are searched as bytes: their text would double their memory. */
+const TEXT_SEARCH_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Options for {@linkcode LineSplitStream}. */
 export interface LineSplitStreamOptions {
@@ -150,6 +160,12 @@ function cutLines(
   limits: { skipEmptyLines: boolean; maxRecordBytes: number },
 ): number {
   const { skipEmptyLines, maxRecordBytes } = limits;
+  // Latin1 maps each byte to one character, so text and bytes share indices.
+  const text = end !== -1 && chunk.length - start >= TEXT_SEARCH_BYTES &&
+      chunk.length <= TEXT_SEARCH_MAX_BYTES
+    ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length)
+      .toString("latin1")
+    : undefined;
   while (end !== -1) {
     const stop = end > start && chunk[end - 1] === CR ? end - 1 : end;
     if (stop - start > maxRecordBytes) {
@@ -159,7 +175,9 @@ function cutLines(
       controller.enqueue(chunk.subarray(start, stop));
     }
     start = end + 1;
-    end = chunk.indexOf(LF, start);
+    end = text === undefined
+      ? chunk.indexOf(LF, start)
+      : text.indexOf("\n", start);
   }
   return start;
 }

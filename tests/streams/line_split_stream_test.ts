@@ -129,6 +129,41 @@ describe("LineSplitStream", () => {
     }
   });
 
+  test("matches a byte-level reference split in long chunks of any bytes", async () => {
+    // Chunks of 1 KiB and more are searched as latin1 text under V8: any
+    // byte value, and views at odd offsets, must keep their indices.
+    const random = mulberry32(11);
+    for (let round = 0; round < 20; round++) {
+      const bytes = new Uint8Array(Math.floor(random() * 20_000));
+      for (let i = 0; i < bytes.length; i++) {
+        const pick = random();
+        bytes[i] = pick < 0.01 ? 0x0a : pick < 0.02 ? 0x0d : random() * 256;
+      }
+      const expected: number[][] = [];
+      let line: number[] = [];
+      for (const byte of bytes) {
+        if (byte !== 0x0a) line.push(byte);
+        else {
+          if (line.at(-1) === 0x0d) line.pop();
+          expected.push(line);
+          line = [];
+        }
+      }
+      if (line.length > 0) expected.push(line);
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length;) {
+        const n = 1 + Math.floor(random() * 5_000);
+        chunks.push(bytes.subarray(at, at + n));
+        at += n;
+      }
+      const out = await pipeChunks(
+        new LineSplitStream({ skipEmptyLines: false }),
+        chunks,
+      );
+      assert.deepEqual(out.map((line) => [...line]), expected);
+    }
+  });
+
   test("errors with RecordTooLargeError for a line over the limit", async () => {
     await assert.rejects(
       lines(["12345\n123456789\n"], { maxRecordBytes: 8 }),
