@@ -5,11 +5,16 @@
  * and its own log (`always/flush`), and a raw TCP client in the same
  * process POSTs the same body to each in turn, one request at a time, in
  * alternating batches. The figure is the process's CPU time per request
- * (client included: the client is the same for all three, so differences
- * are the servers'), median over the rounds. Finer than `http_bench.ts`
- * for a change of a few µs per request: the contenders alternate every
- * second or so, so a busy machine weighs on all of them alike (an A/A run,
- * the same tree twice, showed differences of 0 to 4 µs).
+ * (client included: the client is the same for all, so differences are the
+ * servers'), median over the rounds. Finer than `http_bench.ts` for a
+ * change of a few µs per request: the contenders alternate every second or
+ * so, so a busy machine weighs on all of them alike. Each tree serves from
+ * two servers, created in the order this, baseline, floor, baseline, this,
+ * and each round starts with another server: the first tree created and
+ * the first batch of a round both came out slower. What remains (1 to 2 µs
+ * in A/A runs of two copies of one tree) stays with the tree imported
+ * first: run both ways round (`BENCH_AB_BASELINE_FIRST=1`) before trusting
+ * a difference that small.
  *
  * ```sh
  * git archive COMMIT | tar -x -C /tmp/old && ln -s "$PWD/node_modules" /tmp/old/
@@ -18,7 +23,8 @@
  * ```
  *
  * Environment: `BENCH_HTTP_BASELINE` (the other tree; default this one, an
- * A/A run), `BENCH_AB_BATCH` (requests per batch, 2,000), `BENCH_AB_ROUNDS`
+ * A/A run sharing its modules), `BENCH_AB_BASELINE_FIRST=1` (import the
+ * baseline first), `BENCH_AB_BATCH` (requests per batch, 2,000), `BENCH_AB_ROUNDS`
  * (12, the first two discarded).
  *
  * @module
@@ -131,25 +137,37 @@ if (import.meta.main) {
   const request = new Uint8Array(head.length + body.length);
   request.set(head);
   request.set(body, head.length);
-  const contenders: [string, Handler][] = [
-    ["this tree", await ingestHandler(root)],
-    ["baseline tree", await ingestHandler(baseline)],
-    ["library floor", await libraryFloor(root)],
+  // Two servers of each tree, created this, baseline, floor, baseline,
+  // this: whichever tree came first ran 3 to 5 µs slower in A/A runs (two
+  // copies of one tree), whatever the order of the batches in a round. Of
+  // that, 1 to 2 µs stays with the tree imported first:
+  // `BENCH_AB_BASELINE_FIRST=1` imports the baseline first.
+  const baselineFirst = process.env.BENCH_AB_BASELINE_FIRST === "1";
+  const baseEarly = baselineFirst ? await ingestHandler(baseline) : undefined;
+  const thisFirst = await ingestHandler(root);
+  const baseFirst = baseEarly ?? await ingestHandler(baseline);
+  const floorHandler = await libraryFloor(root);
+  const contenders: [number, Handler][] = [
+    [0, thisFirst],
+    [1, baseFirst],
+    [2, floorHandler],
+    [1, await ingestHandler(baseline)],
+    [0, await ingestHandler(root)],
   ];
   const sends = await Promise.all(
     contenders.map(([, handler]) => connection(listen(handler), request)),
   );
-  const cpu: number[][] = contenders.map(() => []);
+  const cpu: number[][] = [[], [], []];
   for (let round = 0; round < rounds; round++) {
-    // Each round starts with another contender: whichever runs first in a
-    // round came out a few µs slower, whatever its tree.
+    // Each round starts with another server.
     for (let k = 0; k < sends.length; k++) {
       const i = (round + k) % sends.length;
-      const send = sends[i];
       const start = process.cpuUsage();
-      for (let n = 0; n < batch; n++) await send();
+      for (let n = 0; n < batch; n++) await sends[i]();
       const used = process.cpuUsage(start);
-      if (round >= 2) cpu[i].push((used.user + used.system) / batch);
+      if (round >= 2) {
+        cpu[contenders[i][0]].push((used.user + used.system) / batch);
+      }
     }
   }
   const [mine, base, floor] = cpu.map(median);
