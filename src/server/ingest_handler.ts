@@ -152,7 +152,12 @@ export function createIngestHandler(
     pending++;
     try {
       const parts = pathSegments(request);
-      const response = await answer(server, request, parts);
+      let response: Response;
+      try {
+        response = await route(server, request, parts);
+      } catch (error) {
+        response = errorAnswer(server, request, parts, error);
+      }
       server.http.answered(
         routeTemplate(parts),
         request.method,
@@ -160,7 +165,9 @@ export function createIngestHandler(
       );
       return response;
     } finally {
-      if (--pending === 0) { for (const wake of waiting.splice(0)) wake(); }
+      if (--pending === 0 && waiting.length > 0) {
+        for (const wake of waiting.splice(0)) wake();
+      }
     }
   };
   Object.defineProperties(handler, {
@@ -223,26 +230,23 @@ function handlerState(
   };
 }
 
-/** The answer to `request`: its route's, or the error's (429s counted by limit). */
-async function answer(
+/** The answer to `error`, raised by `request`'s route (429s counted by limit). */
+function errorAnswer(
   server: HandlerState,
   request: Request,
   parts: string[],
-): Promise<Response> {
-  try {
-    return await route(server, request, parts);
-  } catch (error) {
-    const limit = limitOf(error);
-    if (limit !== undefined) server.http.limited(limit);
-    if (error instanceof HttpError && CLIENT_FAULTS.includes(error.name)) {
-      server.onClientFault(
-        `${error.status} ${error.name}: ${error.message} (${request.method} /${
-          parts.join("/").slice(0, 200)
-        })`,
-      );
-    }
-    return errorResponse(error, server.errors);
+  error: unknown,
+): Response {
+  const limit = limitOf(error);
+  if (limit !== undefined) server.http.limited(limit);
+  if (error instanceof HttpError && CLIENT_FAULTS.includes(error.name)) {
+    server.onClientFault(
+      `${error.status} ${error.name}: ${error.message} (${request.method} /${
+        parts.join("/").slice(0, 200)
+      })`,
+    );
   }
+  return errorResponse(error, server.errors);
 }
 
 /**
