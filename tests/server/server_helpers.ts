@@ -261,11 +261,17 @@ export interface RawConnection {
   destroy(): void;
   /** What was received so far. */
   received(): string;
-  /** Resolves once the received text matches `pattern` or the connection closed. */
+  /**
+   * Resolves once the received text matches `pattern` or the connection
+   * closed; rejects after 30 s without either.
+   */
   until(pattern: RegExp): Promise<string>;
   /** Resolves with everything received, once the connection is closed. */
   closed: Promise<string>;
 }
+
+/** How long {@linkcode RawConnection.until} waits for its pattern. */
+const UNTIL_TIMEOUT_MS = 30_000;
 
 /** Opens a {@linkcode RawConnection} to 127.0.0.1:`port`. */
 export async function rawConnection(port: number): Promise<RawConnection> {
@@ -297,8 +303,24 @@ export async function rawConnection(port: number): Promise<RawConnection> {
     destroy: () => socket.destroy(),
     received: () => out,
     async until(pattern) {
+      // A test whose answer never comes fails, rather than hanging the suite.
+      const deadline = Date.now() + UNTIL_TIMEOUT_MS;
       while (!pattern.test(out) && !isClosed) {
-        await new Promise<void>((resolve) => wake.push(resolve));
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new Error(
+            `${pattern} not received in ${UNTIL_TIMEOUT_MS} ms; got ${
+              JSON.stringify(out.slice(0, 500))
+            }`,
+          );
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          wake.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
       }
       return out;
     },
