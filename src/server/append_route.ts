@@ -14,7 +14,8 @@
 
 import type { MultiRecordLog } from "../log/multi_record_log.ts";
 import { MissingQueueError } from "../errors.ts";
-import { type BodyMemory, readBodyRecords, wholeBody } from "./body_records.ts";
+import { readBodyRecords, wholeBody } from "./body_records.ts";
+import type { BodyMemory } from "./body_memory.ts";
 import { bodyTooLarge } from "./body_watch.ts";
 import { isNodeRequest } from "./node_request_body.ts";
 import { bodyDecoder } from "./content_decoding.ts";

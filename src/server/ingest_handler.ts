@@ -11,7 +11,7 @@ import {
   appendRoute,
   type QueueRateLimit,
 } from "./append_route.ts";
-import { bodyMemory } from "./body_records.ts";
+import { bodyMemory } from "./body_memory.ts";
 import {
   errorResponse,
   HttpError,

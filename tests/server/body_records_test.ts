@@ -1,11 +1,11 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  bodyMemory,
   type ReadBodyOptions,
   readBodyRecords,
   type WholeBody,
 } from "../../src/server/body_records.ts";
+import { bodyMemory } from "../../src/server/body_memory.ts";
 import { HttpError } from "../../src/server/http_error.ts";
 import { lengthPrefixDecoder } from "../../src/streams/length_prefix_decoder_stream.ts";
 import { lineSplitter } from "../../src/streams/line_split_stream.ts";
