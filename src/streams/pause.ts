@@ -30,8 +30,9 @@ const MAX_RAN_MS = 2;
 /**
  * Hands the event loop back after a reader ran `ran` ms: until a turn of
  * the loop in which nothing else ran (under `IDLE_MS`), or until others ran
- * `ran / SHARE` ms (`ran` counted up to `MAX_RAN_MS`), whichever comes first. A reader as fast as it can be
- * thus takes all of an idle loop, and a share of a busy one.
+ * `ran / SHARE` ms (`ran` counted up to `MAX_RAN_MS`), whichever comes
+ * first. A reader as fast as it can be thus takes all of an idle loop, and
+ * a share of a busy one.
  */
 export async function pause(ran: number): Promise<void> {
   let others = 0;
