@@ -10,7 +10,7 @@
  * @module
  */
 
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import net from "node:net";
 import process from "node:process";
 import { Buffer } from "node:buffer";
@@ -33,6 +33,12 @@ export interface SoakReport {
   fdsStart: number;
   fdsMax: number;
   fdsEnd: number;
+  /**
+   * Open sockets of the server (its listener, the connections it holds, and
+   * any it accepted only to close): at the start and at most.
+   */
+  socketsStart: number;
+  socketsMax: number;
   /** The server's exit code once stopped with SIGTERM. */
   exitCode: number;
   /** Lines the server printed on stderr. */
@@ -125,9 +131,12 @@ export async function runFaultSoak(options: SoakOptions): Promise<SoakReport> {
       const fdsStart = fds(pid);
       let rssMaxMiB = rssStartMiB;
       let fdsMax = fdsStart;
+      const socketsStart = sockets(pid);
+      let socketsMax = socketsStart;
       const sample = setInterval(() => {
         rssMaxMiB = Math.max(rssMaxMiB, rssMiB(pid));
         fdsMax = Math.max(fdsMax, fds(pid));
+        socketsMax = Math.max(socketsMax, sockets(pid));
       }, 100);
       const end = Date.now() + options.durationMs;
       const held: net.Socket[] = [];
@@ -186,6 +195,8 @@ export async function runFaultSoak(options: SoakOptions): Promise<SoakReport> {
         fdsStart,
         fdsMax,
         fdsEnd,
+        socketsStart,
+        socketsMax,
         exitCode,
         stderrLines: stderr.split("\n").filter((l) => l !== ""),
       };
@@ -202,6 +213,18 @@ function rssMiB(pid: number): number {
 
 function fds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+function sockets(pid: number): number {
+  let count = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith("socket:")) count++;
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  return count;
 }
 
 function delay(ms: number): Promise<void> {

@@ -41,10 +41,16 @@ describe("a soak with client faults (loopback, seconds)", () => {
       ],
     });
     check(report);
-    // 40 connections held open at once, at most 30 served: the cap holds.
+    // 40 connections held open at once (42 sockets without a cap), at most
+    // 30 served: the cap holds. Sockets, not all fds: the runtime's own fds
+    // (files, pipes, event fds) vary by a few. The 2 spare are connections
+    // past the cap, accepted only to be closed at once.
     assert.ok(
-      report.fdsMax <= report.fdsStart + 30 + 5,
-      JSON.stringify(report.fdsMax),
+      report.socketsMax <= report.socketsStart + 30 + 2,
+      JSON.stringify({
+        socketsStart: report.socketsStart,
+        socketsMax: report.socketsMax,
+      }),
     );
   });
 });
