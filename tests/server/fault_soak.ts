@@ -35,10 +35,11 @@ export interface SoakReport {
   fdsEnd: number;
   /**
    * Open sockets of the server (its listener, the connections it holds, and
-   * any it accepted only to close): at the start and at most.
+   * any it accepted only to close): at the start, at most, and at the end.
    */
   socketsStart: number;
   socketsMax: number;
+  socketsEnd: number;
   /** The server's exit code once stopped with SIGTERM. */
   exitCode: number;
   /** Lines the server printed on stderr. */
@@ -185,6 +186,7 @@ export async function runFaultSoak(options: SoakOptions): Promise<SoakReport> {
       await delay(500);
       clearInterval(sample);
       const fdsEnd = fds(pid);
+      const socketsEnd = sockets(pid);
       process.kill(pid, "SIGTERM");
       const exitCode = await served.exited;
       return {
@@ -197,6 +199,7 @@ export async function runFaultSoak(options: SoakOptions): Promise<SoakReport> {
         fdsEnd,
         socketsStart,
         socketsMax,
+        socketsEnd,
         exitCode,
         stderrLines: stderr.split("\n").filter((l) => l !== ""),
       };
