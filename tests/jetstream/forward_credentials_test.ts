@@ -67,7 +67,7 @@ describe("forwarding to a nats-server that requires credentials", () => {
           consumer: "refused",
         });
         try {
-          assert.ok(await waitFor(() => !!refused.status().lastError));
+          assert.ok(await waitFor(() => !!refused.status().lastError, 40_000));
           assert.match(
             refused.status().lastError!.message,
             /authori[sz]ation/i,

@@ -65,6 +65,8 @@ describe("node:http bounds what a client can hold (--server node, every runtime)
     const faults: string[] = [];
     const options = {
       ...BOUNDED,
+      // Not a timeout: a late event loop must not turn these into 408s.
+      headerTimeoutMs: 60_000,
       onClientFault: (l: string) => faults.push(l),
     };
     await withServer(options, async (server) => {

@@ -116,16 +116,25 @@ describe("createQueueReadable", () => {
       assert.deepEqual(taken, [0, 1, 2, 3]);
       // Then it goes on from what is left.
       assert.equal((await reader.read()).value!.position, 50);
-      // Reading one lets it take one more, no further.
+      // Reading one lets it take one more, no further: 54 if its pull ran
+      // before the truncation (a pull may first pause, for as long as a
+      // loaded machine's event loop takes), never 55.
       await tick();
       await log.truncate("q", 99);
-      const rest = await readPositions(reader, 4);
-      assert.deepEqual(rest, [51, 52, 53, 54]);
+      assert.deepEqual(await readPositions(reader, 3), [51, 52, 53]);
+      const next = reader.read();
       if (follow) {
-        assert.ok(await isPending(reader.read(), PENDING_MS));
+        if (!await isPending(next, PENDING_MS)) {
+          assert.equal((await next).value!.position, 54);
+          assert.ok(await isPending(reader.read(), PENDING_MS));
+        }
         await reader.cancel();
       } else {
-        assert.equal((await reader.read()).done, true);
+        const last = await next;
+        if (!last.done) {
+          assert.equal(last.value.position, 54);
+          assert.equal((await reader.read()).done, true);
+        }
       }
     }
   });
