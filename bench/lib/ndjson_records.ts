@@ -8,15 +8,9 @@
  */
 
 import { lineSplitter } from "../../src/streams/line_split_stream.ts";
+import { transformWhole } from "../../src/streams/byte_transformer.ts";
 
 /** The non-empty lines of `body`, as views of it. */
 export function ndjsonRecords(body: Uint8Array): Uint8Array[] {
-  const records: Uint8Array[] = [];
-  const controller = {
-    enqueue: (record: Uint8Array): number => records.push(record),
-  } as unknown as TransformStreamDefaultController<Uint8Array>;
-  const splitter = lineSplitter(true, Number.MAX_SAFE_INTEGER);
-  if (body.length > 0) splitter.transform(body, controller);
-  splitter.flush(controller);
-  return records;
+  return transformWhole(lineSplitter(true, Number.MAX_SAFE_INTEGER), body);
 }

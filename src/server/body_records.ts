@@ -14,7 +14,11 @@ import { bodyTooLarge, type BodyWatch, watchBody } from "./body_watch.ts";
 import { HttpError, serverClosing } from "./http_error.ts";
 import { type ChunkSink, gatherSmallChunks } from "./small_chunks.ts";
 import type { BodyMemory } from "./body_memory.ts";
-import type { ByteTransformer } from "../streams/byte_transformer.ts";
+import {
+  type ByteTransformer,
+  collector,
+  transformWhole,
+} from "../streams/byte_transformer.ts";
 
 /** Options of {@linkcode readBodyRecords}. */
 export interface ReadBodyOptions {
@@ -221,11 +225,7 @@ function readWhole(
       }
       memory.reserve(bytes.byteLength);
       watch.held = bytes.byteLength;
-      const records: Uint8Array[] = [];
-      const controller = collector(records);
-      if (bytes.byteLength > 0) framing.transform(bytes, controller);
-      framing.flush(controller);
-      return held(records, watch, memory);
+      return held(transformWhole(framing, bytes), watch, memory);
     } catch (error) {
       return refuse(error);
     }
@@ -260,27 +260,6 @@ async function cutRecords(
   small.flush(cut);
   framing.flush(controller);
   return records;
-}
-
-/**
- * A controller collecting what a transformer enqueues into `records`; its
- * `error` and `terminate` throw (the body is refused).
- */
-function collector(
-  records: Uint8Array[],
-): TransformStreamDefaultController<Uint8Array> {
-  return {
-    desiredSize: 1,
-    enqueue(chunk?: Uint8Array): void {
-      records.push(chunk!);
-    },
-    error(reason?: unknown): void {
-      throw reason;
-    },
-    terminate(): void {
-      throw new Error("The framing ended before the body");
-    },
-  };
 }
 
 /**
